@@ -3,3 +3,6 @@
 setup: ; bash -c 'source tools/setup.sh'
 test: ; bash tools/test
 train: ; bash tools/train $(ARGS)
+smoke: ; bash tools/smoke
+demo: ; bash tools/demo $(ARGS)
+bench: ; bash -c 'source tools/setup.sh && python -m cifar_resnet.bench data && python -m cifar_resnet.bench train'

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CIFAR100_MEAN', 'CIFAR100_STD', 'CIFAR100_CLASSES', 'CIFAR100_COARSE_CLASSES', 'normalize', 'denormalize',
-           'DatasetError', 'CIFAR100Data', 'load_cifar100', 'make_synthetic_cifar100', 'epoch_seed', 'DeviceLoader',
-           'seed_transforms', 'geometric_transform', 'adjust_brightness', 'adjust_contrast', 'adjust_saturation',
-           'adjust_hue', 'color_jitter', 'erase', 'cutmix', 'SeedAugment', 'show_batch', 'bench_augment']
+__all__ = ['CIFAR100_MEAN', 'CIFAR100_STD', 'CIFAR100_CLASSES', 'CIFAR100_COARSE_CLASSES', 'DATASETS', 'normalize', 'denormalize',
+           'DatasetError', 'CIFAR100Data', 'load_cifar100', 'make_synthetic_cifar100', 'default_data_dir',
+           'load_dataset', 'epoch_seed', 'DeviceLoader', 'seed_transforms', 'geometric_transform', 'adjust_brightness',
+           'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'color_jitter', 'erase', 'cutmix', 'SeedAugment',
+           'show_batch', 'bench_augment']
 
 # %% ../nbs/01_data.ipynb #889ed2d7
 CIFAR100_MEAN = (0.5071, 0.4867, 0.4408)
@@ -209,6 +210,29 @@ def make_synthetic_cifar100(root:str|Path,   # folder in which to write `cifar-1
             'synthetic': True}
     (folder / 'meta').write_bytes(pickle.dumps(meta, protocol=2))
     return root
+
+# %% ../nbs/01_data.ipynb #6c3a1eac
+DATASETS = ('cifar100', 'synthetic')
+
+def default_data_dir(dataset:str): # 'cifar100' or 'synthetic'
+    "Where each dataset lives unless a folder is given: `data`, or `data/synthetic` for the fixture."
+    return Path('data/synthetic' if dataset == 'synthetic' else 'data')
+
+def load_dataset(dataset:str='cifar100',     # 'cifar100' (the real set) or 'synthetic' (the offline fixture)
+                 data_dir:str|Path|None=None, # folder holding cifar-100-python/ (default: `default_data_dir`)
+                 create:bool=True,           # download CIFAR-100 / write the fixture when missing
+                 n_train:int=5000, n_test:int=1000, seed:int=0): # size and seed of a fixture written now
+    "The `CIFAR100Data` of `dataset` in `data_dir`, checked to be the dataset that was asked for."
+    if dataset not in DATASETS: raise DatasetError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
+    synthetic = dataset == 'synthetic'
+    root = Path(data_dir) if data_dir else default_data_dir(dataset)
+    if synthetic and create and not (root / 'cifar-100-python' / 'meta').exists():
+        make_synthetic_cifar100(root, n_train=n_train, n_test=n_test, seed=seed)
+    data = load_cifar100(root, download=create and not synthetic)
+    if data.synthetic != synthetic:
+        raise DatasetError(f"{root} holds the {'synthetic fixture' if data.synthetic else 'real CIFAR-100'}, but the "
+                           f"dataset asked for is {dataset!r}: point --data-dir at the right folder.")
+    return data
 
 # %% ../nbs/01_data.ipynb #e2ac5512
 def epoch_seed(seed:int, # the run's seed
