@@ -1,7 +1,7 @@
 """Packaging for cifar_resnet: everything comes from settings.ini (nbdev's single source of metadata).
 
 nbdev 2's template setup.py imports `pkg_resources`, which current setuptools no longer ships;
-this one parses requirements with `packaging` instead and otherwise follows that template.
+this one reads the requirement lists straight from settings.ini and otherwise follows that template.
 """
 from configparser import ConfigParser
 from pathlib import Path

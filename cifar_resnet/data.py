@@ -223,7 +223,9 @@ def default_data_dir(dataset:str): # 'cifar100' or 'synthetic'
 def load_dataset(dataset:str='cifar100',     # 'cifar100' (the real set) or 'synthetic' (the offline fixture)
                  data_dir:str|Path|None=None, # folder holding cifar-100-python/ (default: `default_data_dir`)
                  create:bool=True,           # download CIFAR-100 / write the fixture when missing
-                 n_train:int=5000, n_test:int=1000, seed:int=0): # size and seed of a fixture written now
+                 n_train:int=5000,  # training images of a fixture written now
+                 n_test:int=1000,   # test images of a fixture written now
+                 seed:int=0):       # seed of a fixture written now
     "The `CIFAR100Data` of `dataset` in `data_dir`, checked to be the dataset that was asked for."
     if dataset not in DATASETS: raise DatasetError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
     synthetic = dataset == 'synthetic'
@@ -371,15 +373,18 @@ def adjust_brightness(x:torch.Tensor, # float images (B,3,H,W) in 0..1
     "Brightness of each image times its factor (torchvision's `adjust_brightness`, batched)."
     return _brightness_(x.clone(), f)
 
-def adjust_contrast(x:torch.Tensor, f:torch.Tensor): # as `adjust_brightness`
+def adjust_contrast(x:torch.Tensor, # float images (B,3,H,W) in 0..1
+                    f:torch.Tensor): # per-image factors (B,1,1,1); 1 leaves the image unchanged
     "Contrast: blend each image with its mean grey level (torchvision's `adjust_contrast`, batched)."
     return _contrast_(x.clone(), f)
 
-def adjust_saturation(x:torch.Tensor, f:torch.Tensor): # as `adjust_brightness`
+def adjust_saturation(x:torch.Tensor, # float images (B,3,H,W) in 0..1
+                      f:torch.Tensor): # per-image factors (B,1,1,1); 1 leaves the image unchanged
     "Saturation: blend each image with its grey version (torchvision's `adjust_saturation`, batched)."
     return _saturation_(x.clone(), f)
 
-def adjust_hue(x:torch.Tensor, f:torch.Tensor): # as `adjust_brightness`; f in turns, 0 leaves the image unchanged
+def adjust_hue(x:torch.Tensor, # float images (B,3,H,W) in 0..1
+               f:torch.Tensor): # per-image hue shifts (B,1,1,1) in turns; 0 leaves the image unchanged
     "Rotate each image's HSV hue by its factor (torchvision's `adjust_hue`, batched)."
     return _hue_(x.clone(), f)
 
@@ -554,8 +559,10 @@ def show_batch(x:torch.Tensor,       # images: uint8 (B,3,H,W), or normalised fl
                classes=None,         # class names (default: CIFAR-100's)
                y_b:torch.Tensor=None, # CutMix partner labels (optional)
                lam:torch.Tensor=None, # CutMix weights of `y` (optional)
-               n:int=16, ncols:int=8, # how many images, and per row
-               figsize:tuple=(6, 2.2), title:str=None):
+               n:int=16,             # how many images
+               ncols:int=8,          # images per row
+               figsize:tuple=(6, 2.2), # figure size in inches
+               title:str=None):      # figure title
     "Plot the first `n` images of a batch in a small grid, titled with class names; returns the figure."
     import matplotlib.pyplot as plt
     classes = CIFAR100_CLASSES if classes is None else classes

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from fastcore.basics import patch
-from .model import resnet18_cifar, load_checkpoint, read_checkpoint, unwrap_model
+from .model import resnet18_cifar, load_checkpoint, read_checkpoint, unwrap_model, pick_device
 from .data import CIFAR100_CLASSES, normalize
 
 # %% auto #0
@@ -160,8 +160,6 @@ class Prediction:
         return f"Prediction({'[' + self.note + '] ' if self.note else ''}{top})"
 
 # %% ../nbs/05_demo.ipynb #a34354b6
-def _default_device(): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-
 def _is_batch(x):
     "A list/tuple of images, or a 4-d array/tensor (B,H,W,C) / (B,C,H,W)."
     return isinstance(x, (list, tuple)) or (isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim == 4)
@@ -174,7 +172,7 @@ class Predictor:
                  note:str='',                 # a warning attached to every prediction
                  info:dict|None=None,         # facts about the checkpoint shown by the app (path, dataset, epoch, ...)
                  batch_size:int=256):         # images per forward pass
-        self.device = torch.device(device) if device is not None else _default_device()
+        self.device = pick_device(device)
         self.model = unwrap_model(model).to(self.device).eval()
         n = self.model.fc.out_features
         self.classes = list(classes) if classes is not None else list(CIFAR100_CLASSES) if n == 100 else [f'class_{i}' for i in range(n)]
@@ -190,7 +188,7 @@ class Predictor:
         "A `Predictor` for a checkpoint file; refuses to run without one unless `untrained=True`."
         if path is None:
             if not untrained:
-                raise ValueError("No checkpoint given. Pass the path of a trained checkpoint (e.g. the best.pth written by "
+                raise ValueError("No checkpoint given. Pass the path of a trained checkpoint (e.g. the best.pt written by "
                                  "cifar_resnet_train), or untrained=True to try the demo with random weights.")
             with torch.random.fork_rng(devices=[]):   # weight init draws from the global RNG: fork it, seed it, restore it
                 torch.manual_seed(seed); model = resnet18_cifar()
@@ -245,15 +243,14 @@ def _resolve_class(classes, target):
 
 def cam_overlay(image:np.ndarray,  # (H, W, 3) uint8: the picture the model saw
                 heat:np.ndarray,   # (H, W) Grad-CAM map in [0, 1]
-                size:int=256,      # side of the square result
+                scale:int=8,       # enlargement (32x32 -> 256x256 by default)
                 alpha:float=0.5,   # weight of the heat map
                 cmap:str='jet'):   # matplotlib colour map
-    "The picture upscaled to `size` with the heat map blended over it, as (size, size, 3) uint8."
-    import matplotlib
-    up = lambda a: np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
-    h = up((np.clip(heat, 0, 1) * 255).round().astype(np.uint8))
-    colour = matplotlib.colormaps[cmap](h)[..., :3]
-    return (((1 - alpha) * up(image) + alpha * colour).clip(0, 1) * 255).round().astype(np.uint8)
+    "`cam_panels`' overlay as uint8 (H*scale, W*scale, 3): the picture enlarged (nearest), the map (bilinear) over it."
+    from cifar_resnet.gradcam import cam_panels
+    panels = cam_panels(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1), torch.as_tensor(heat),
+                        scale=scale, alpha=alpha, cmap=cmap)
+    return (panels.overlay.clip(0, 1) * 255).round().astype(np.uint8)
 
 @patch
 def explain(self:Predictor, image, # one image of any kind `to_cifar` takes

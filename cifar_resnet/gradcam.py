@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .model import unwrap_model, load_checkpoint
+from .model import unwrap_model, load_checkpoint, pick_device
 from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_cifar100, make_synthetic_cifar100, load_dataset
 
 # %% auto #0
@@ -262,7 +262,8 @@ def plot_cam(image:torch.Tensor, # (3, H, W): uint8, or normalised float
              pred:int|None=None, # predicted class index
              conf:float|None=None, # confidence of the prediction, 0..1
              classes=CIFAR100_CLASSES, # class names
-             scale:int=4, alpha:float=0.5, # enlargement and heat-map weight (see `cam_panels`)
+             scale:int=4,        # enlargement of the image (see `cam_panels`)
+             alpha:float=0.5,    # weight of the heat map in the overlay
              figsize:tuple=(6, 2.3)): # size of the figure in inches
     "Image, heat map and overlay side by side, titled with the true and predicted class and the confidence."
     import matplotlib.pyplot as plt
@@ -380,16 +381,6 @@ def gradcam_gallery(model:nn.Module,  # the classifier (wrappers are removed), o
     fig.savefig(out_dir / 'index.png'); plt.close(fig)
     return paths + [out_dir / 'index.png']
 
-# %% ../nbs/03_gradcam.ipynb #d13b4bf6
-def _pick_device(name=None):
-    "A torch.device from a name (default: CUDA if available, else CPU), with a clear error when unusable."
-    if name is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(name)
-    except (RuntimeError, TypeError): raise ValueError(f"Unknown device {name!r}: use cpu, cuda or cuda:N.") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f"Device {name!r} requested but CUDA is not available here: use --device cpu.")
-    return dev
-
 # %% ../nbs/03_gradcam.ipynb #35848ba3
 def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.argv[1:])
     "Console script `cifar_resnet_gradcam`: write the Grad-CAM gallery of a checkpoint."
@@ -406,7 +397,7 @@ def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.arg
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:N (default: cuda if available)')
     a = p.parse_args(argv)
     try:
-        device = _pick_device(a.device)
+        device = pick_device(a.device)
         model = load_checkpoint(a.checkpoint).to(device)
         data = load_dataset(a.dataset, a.data_dir)
         paths = gradcam_gallery(model, data, a.out, a.per_class, a.layer, a.method, a.batch_size)

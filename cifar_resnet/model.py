@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'BasicBlock', 'ResNet', 'resnet18_cifar', 'resnet34_cifar', 'unwrap_model', 'atomic_write',
-           'save_checkpoint', 'CheckpointError', 'normalize_state_dict', 'read_checkpoint', 'load_checkpoint', 'Table',
-           'model_groups', 'model_summary']
+__all__ = ['CHECKPOINT_FORMAT', 'BasicBlock', 'ResNet', 'resnet18_cifar', 'resnet34_cifar', 'unwrap_model', 'pick_device',
+           'atomic_write', 'save_checkpoint', 'CheckpointError', 'normalize_state_dict', 'read_checkpoint',
+           'load_checkpoint', 'Table', 'model_groups', 'model_summary']
 
 # %% ../nbs/00_model.ipynb #ead3606e
 class BasicBlock(nn.Module):
@@ -88,6 +88,22 @@ def unwrap_model(model:nn.Module): # a model, possibly wrapped by DDP, DataParal
         elif isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)): model = model.module
         else: return model
 
+# %% ../nbs/00_model.ipynb #6bd61ace
+def pick_device(name:str|torch.device|None='auto', # 'auto' or None (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:N', 'mps'
+                local_rank:int=0):  # the GPU that 'auto' and a bare 'cuda' mean (under DDP: the rank on this node)
+    "The `torch.device` a name asks for, or a `ValueError` that says why it cannot be used here."
+    if name is None or name == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
+    try: dev = torch.device(name)
+    except (RuntimeError, TypeError): raise ValueError(f"Unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps.") from None
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available(): raise ValueError(f"Device {name!r} requested but CUDA is not available here: use cpu.")
+        if dev.index is None: dev = torch.device('cuda', local_rank)
+        if dev.index >= torch.cuda.device_count():
+            raise ValueError(f"Device {str(dev)!r} requested but this machine has {torch.cuda.device_count()} GPU(s).")
+    if dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f"Device {name!r} requested but MPS (Apple GPU) is not available here: use cpu.")
+    return dev
+
 # %% ../nbs/00_model.ipynb #13928ed7
 CHECKPOINT_FORMAT = 'cifar_resnet.checkpoint/1'
 
@@ -137,7 +153,7 @@ def _read(path):
     "`torch.load(path, weights_only=True)` with errors that say what the file is."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"No checkpoint at {path}: the file does not exist.")
-    head = path.read_bytes()[:8]
+    with open(path, 'rb') as f: head = f.read(8)
     if path.stat().st_size == 0: raise CheckpointError(f"{path} is empty (0 bytes): not a checkpoint.")
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e: err = e   # torch raises many kinds here, depending on how the bytes are wrong

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-from .model import ResNet, unwrap_model, atomic_write, save_checkpoint, read_checkpoint, Table
+from .model import ResNet, unwrap_model, atomic_write, save_checkpoint, read_checkpoint, Table, pick_device
 from .data import (normalize, load_cifar100, load_dataset, default_data_dir, DeviceLoader, SeedAugment)
 
 # %% auto #0
@@ -272,7 +272,8 @@ def read_log(path:str|Path): # a run folder, log.csv, *.jsonl, or a Markdown log
 
 # %% ../nbs/02_train.ipynb #f16ff245
 def plot_logs(logs:dict,            # run name -> rows (from `read_log`)
-              runs=None, metrics=('test_acc',), # which runs (default all) and which columns to draw
+              runs=None,            # which runs to draw (default: all)
+              metrics=('test_acc',), # which columns to draw, one panel each
               epochs=None):         # (first, last) epoch, inclusive; default all
     "One panel per metric, one line per run."
     import matplotlib.pyplot as plt
@@ -378,14 +379,6 @@ def _dist_info():
     if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', 0))
     return 0, 1, 0
 
-def _pick_device(name:str, local_rank:int=0):
-    if name == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
-    d = torch.device(name)
-    if d.type == 'cuda':
-        if not torch.cuda.is_available(): raise TrainError(f"device={name!r} but CUDA is not available here; use --device cpu.")
-        if d.index is None: d = torch.device('cuda', local_rank)
-    return d
-
 def _all_reduce(t:torch.Tensor, world:int):
     if world > 1:
         import torch.distributed as dist
@@ -424,7 +417,8 @@ def train(cfg:TrainConfig,  # the recipe
           resume=None):      # None: fresh run; True: continue from `cfg.out`/last.pt; or a checkpoint path
     "Train a CIFAR ResNet with `cfg`, writing checkpoints, logs and curves to `cfg.out`; returns a `TrainResult`."
     rank, world, local_rank = _dist_info()
-    device = _pick_device(cfg.device, local_rank)
+    try: device = pick_device(cfg.device, local_rank)
+    except ValueError as e: raise TrainError(str(e)) from None
     amp_dtype = _amp_dtype(cfg.amp, device)
     if cfg.batch_size % world: raise TrainError(f"batch_size {cfg.batch_size} is not divisible by the {world} ranks.")
     out = Path(cfg.out)
@@ -599,7 +593,7 @@ def bench_train(device=None,        # default: CUDA if available, else CPU
                 widths:tuple=(64, 128, 256, 512), # network widths (the seed's ResNet-18 by default)
                 configs=None):       # list of (name, dict of TrainConfig options amp/channels_last/compile)
     "Training images/s of the seed's ResNet-18 for several precision/layout/compile settings, side by side."
-    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    device = pick_device(device)
     cuda = device.type == 'cuda'
     batch_size, steps, warmup = batch_size or (512 if cuda else 64), steps or (30 if cuda else 3), warmup or (10 if cuda else 1)
     if configs is None:

@@ -3,18 +3,35 @@
 `nbdev_proc_nbs` would first try to download Quarto (impossible here), so this calls the same steps
 itself: refresh nbs/nbdev.yml, build the module index, write the sidebar, and process every notebook
 into _proc/ (nbdev's processors add and execute a `show_doc` cell for each exported name). Then it checks:
-every notebook was processed; every name in each module's `__all__` has a rendered `show_doc`, with a
-parameter table where the function takes parameters (docments); no notebook or output is huge.
+every notebook was processed; every name in each module's `__all__` has a rendered `show_doc`; every
+parameter of every exported function (and of every exported class's own `__init__`) has a docment, and the
+rendered doc shows it; no notebook or output is huge.
 `nbdev_docs` (Quarto) renders _proc/ into the site; the GitHub workflow deploy.yaml does that.
 """
-import json, sys, importlib
+import json, sys, importlib, inspect, re
 from pathlib import Path
+from fastcore.docments import docments
 from nbdev.config import get_config
 from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
 from nbdev.doclinks import _build_modidx
 from nbdev.serve import proc_nbs
 
 MAX_NB_BYTES, MAX_OUTPUT_BYTES = 1_500_000, 400_000
+
+def _undocumented(obj):
+    "Parameters of a function (or of a class's own __init__) without a docment; [] when there is no source to read."
+    fn = obj.__init__ if inspect.isclass(obj) else obj
+    if inspect.isclass(obj) and ('__init__' not in vars(obj) or getattr(obj, '__dataclass_fields__', None)): return []
+    try: params, docs = inspect.signature(fn).parameters, docments(fn)
+    except (TypeError, ValueError, OSError): return []
+    return [n for n, p in params.items() if n != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and not docs.get(n)]
+
+def _doc_block(rendered, name):
+    "The rendered show_doc of `name`: from its heading to the next one."
+    m = re.search(rf'^#+ {re.escape(name)}\s*$', rendered, re.M)
+    if not m: return None
+    nxt = re.search(r'^---\s*$', rendered[m.end():], re.M)
+    return rendered[m.start(): m.end() + (nxt.start() if nxt else len(rendered))]
 
 def main():
     cfg = get_config()
@@ -39,7 +56,14 @@ def main():
         for name in getattr(m, '__all__', []):
             obj = getattr(m, name)
             if not callable(obj): continue
-            if f'{name}' not in rendered: problems.append(f'{nb_path.name}: no rendered show_doc for {mod}.{name}')
+            block = _doc_block(rendered, name)
+            if block is None: problems.append(f'{nb_path.name}: no rendered show_doc for {mod}.{name}'); continue
+            if missing := _undocumented(obj): problems.append(f'{nb_path.name}: {mod}.{name} has no docment for {missing}')
+            fn = obj.__init__ if inspect.isclass(obj) else obj
+            try: docs = {k: v for k, v in docments(fn).items() if v and k != 'return'}
+            except (TypeError, ValueError, OSError): docs = {}
+            shown = [k for k, v in docs.items() if v.split()[0] not in block]
+            if shown: problems.append(f'{nb_path.name}: the rendered doc of {mod}.{name} lacks the docments of {shown}')
     print(f'processed {len(nbs)} notebooks into {cache}')
     for p in problems: print('PROBLEM', p)
     print(f'docs: {len(nbs) - len({p.split(":")[0] for p in problems})} passed, {len({p.split(":")[0] for p in problems})} failed')
