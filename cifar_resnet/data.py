@@ -4,9 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #17b01d92
 from __future__ import annotations
-import io, math, os, pickle, time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+import io, math, os, pickle, threading, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -445,20 +443,6 @@ def _cutmix_labels(y, partner, box, H, W):
     return y, torch.where(area > 0, y[partner.to(y.device)], y), 1 - area.float() / (H * W)
 
 # %% ../nbs/01_data.ipynb #4fe3279b
-_POOLS = {}
-
-@contextmanager
-def _chunk_map(threads):
-    "A `run(fn, items)` over `threads` CPU threads, torch ops single-threaded meanwhile (no oversubscription)."
-    if threads <= 1:
-        yield lambda fn, items: [fn(i) for i in items]
-        return
-    pool = _POOLS.get(threads) or _POOLS.setdefault(threads, ThreadPoolExecutor(threads, thread_name_prefix='SeedAugment'))
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try: yield lambda fn, items: list(pool.map(fn, items))
-    finally: torch.set_num_threads(old)
-
 class SeedAugment:
     "The seed's training augmentations (crop, flip, rotation, colour jitter, normalise, erasing, CutMix), batched."
     def __init__(self,
@@ -471,12 +455,22 @@ class SeedAugment:
                  cutmix_p:float=0.5,       # probability of CutMix (per batch, as the seed; per image if below)
                  erasing_scale:tuple=(0.02, 0.2), # RandomErasing scale (fraction of the area)
                  erasing_ratio:tuple=(0.3, 3.3),  # RandomErasing aspect ratio range
-                 cutmix_per_image:bool=False,     # each image its own CutMix coin, lam and box (seed: one per batch)
-                 threads:int=1):                  # CPU only: chunks augmented in parallel by this many threads
+                 cutmix_per_image:bool=False):    # each image its own CutMix coin, lam and box (seed: one per batch)
         self.crop_padding, self.flip_p, self.rotation, self.jitter = crop_padding, flip_p, float(rotation), tuple(jitter)
         self.erasing_p, self.cutmix_alpha, self.cutmix_p = erasing_p, cutmix_alpha, cutmix_p
-        self.cutmix_per_image, self.threads = cutmix_per_image, threads
+        self.cutmix_per_image = cutmix_per_image
         self.erasing_scale, self.erasing_ratio = erasing_scale, erasing_ratio
+        self._scratch = threading.local()    # per thread: the working buffer `apply` reuses on the CPU
+
+    def __getstate__(self): return {k: v for k, v in vars(self).items() if k != '_scratch'}
+    def __setstate__(self, state): vars(self).update(state, _scratch=threading.local())
+
+    def _work_buffer(self, shape, device):
+        "A float buffer of `shape` for this thread, reused between calls on the CPU (fresh pages cost as much as the work)."
+        if device.type != 'cpu': return torch.empty(shape, device=device)       # the CUDA allocator caches already
+        buf = getattr(self._scratch, 'buf', None)
+        if buf is None or buf.shape != shape: buf = self._scratch.buf = torch.empty(shape)
+        return buf
 
     def sample(self, n:int,             # batch size
                generator:torch.Generator, # the only source of randomness
@@ -524,14 +518,13 @@ class SeedAugment:
     def apply(self, x:torch.Tensor, # uint8 images (B,3,H,W)
               y:torch.Tensor,       # labels (B,)
               p:dict,               # parameters from `sample`
-              chunk:int=None):      # images per chunk (default: up to 256 on the CPU, one per thread at least; all on a GPU)
+              chunk:int=None):      # images per chunk (default: 128 on the CPU, all on a GPU)
         "Augment a batch with given parameters: returns (normalised float images, y_a, y_b, lam)."
         p = {k: v.to(x.device) for k, v in p.items()}
         B, _, H, W = x.shape
-        threads = 1 if x.is_cuda else self.threads
-        chunk = chunk or (B if x.is_cuda else min(256, -(-B // threads)))   # cache-sized pieces on the CPU
+        chunk = chunk or (B if x.is_cuda else 128)            # cache-sized pieces on the CPU
         chunks = [slice(s, s + chunk) for s in range(0, B, chunk)]
-        z, out = torch.empty(B, 3, H, W, device=x.device), torch.empty(B, 3, H, W, device=x.device)
+        z, out = self._work_buffer((B, 3, H, W), x.device), torch.empty(B, 3, H, W, device=x.device)
         mean, std = _stats(z)
         box, partner = p['cutmix_box'], p['cutmix_partner']
         def augment(c):   # crop + flip + rotation as one uint8 gather, to 0..1 floats (fill 0), colour, normalise, erase
@@ -540,9 +533,8 @@ class SeedAugment:
             _color_jitter_(zc, p['jitter'][c], p['jitter_order'][c])
             zc.sub_(mean).div_(std).mul_(1 - _box_mask(*p['erase'][c].unbind(1), H, W))
         def mix(c): torch.lerp(z[c], z[partner[c]], _box_mask(*box[c].unbind(1), H, W), out=out[c])   # CutMix
-        with _chunk_map(threads) as run:
-            run(augment, chunks)
-            run(mix, chunks)                                  # after all chunks: partners come from anywhere
+        for c in chunks: augment(c)
+        for c in chunks: mix(c)                               # after all chunks: partners come from anywhere
         return (out, *_cutmix_labels(y, partner, box, H, W))
 
     def __call__(self, x:torch.Tensor, # uint8 images (B,3,H,W) on any device
@@ -611,7 +603,7 @@ def bench_augment(n_images:int=20_000, # images through each pipeline per round
                   device:str='cpu',    # where the batched pipeline runs ('cpu' or 'cuda')
                   batch_size:int=512,  # the seed's batch size
                   workers:int=None,    # DataLoader workers for the seed (default: one per core)
-                  threads:int=None,    # CPU threads of the batched pipeline (default: one per core, as the seed's workers)
+                  threads:int=None,    # torch threads of the batched pipeline on the CPU (default: one per core, as the seed's workers)
                   rounds:int=2,        # alternate seed and batched this many times (evens out a busy machine)
                   seed:int=0):         # seed of images, shuffle and augmentation
     "Images/s of the seed's per-image pipeline and of `DeviceLoader` + `SeedAugment`, and their ratio."
@@ -622,13 +614,19 @@ def bench_augment(n_images:int=20_000, # images through each pipeline per round
     y = torch.randint(0, 100, (n_images,), generator=g)
     dl = torch.utils.data.DataLoader(_SeedDataset(x, y, seed_transforms()), batch_size=batch_size, shuffle=True,
                                      num_workers=workers, generator=torch.Generator().manual_seed(seed))
-    aug, loader = SeedAugment(threads=threads), DeviceLoader(x, y, batch_size, seed=seed, device=device)
+    aug, loader = SeedAugment(), DeviceLoader(x, y, batch_size, seed=seed, device=device)
     ag = torch.Generator(device=loader.device).manual_seed(seed)
     tot = {'seed': [0, 0.], 'batched': [0, 0.]}
-    aug(*next(iter(loader)), ag)                                                      # warm-up
-    for r in range(rounds):
-        for name, (n, t) in (('seed', _time_seed(dl)), ('batched', _time_batched(loader, aug, ag, r))):
-            tot[name][0] += n; tot[name][1] += t
+    old_threads = torch.get_num_threads()
+    try:
+        if loader.device.type == 'cpu': torch.set_num_threads(threads)
+        aug(*next(iter(loader)), ag)                                                  # warm-up
+        for r in range(rounds):
+            torch.set_num_threads(old_threads)                                        # the seed's main process as it was
+            n, t = _time_seed(dl); tot['seed'][0] += n; tot['seed'][1] += t
+            if loader.device.type == 'cpu': torch.set_num_threads(threads)
+            n, t = _time_batched(loader, aug, ag, r); tot['batched'][0] += n; tot['batched'][1] += t
+    finally: torch.set_num_threads(old_threads)
     seed_ips, ours_ips = (n / t for n, t in tot.values())
     where = f'cpu, {threads} thread{"s" * (threads > 1)}' if loader.device.type == 'cpu' else str(loader.device)
     print(f'seed pipeline (PIL transforms, DataLoader, {workers} workers): {seed_ips:,.0f} images/s')
