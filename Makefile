@@ -1,5 +1,5 @@
 # Thin aliases for the scripts in tools/ (which need only bash, Python 3.10+ and git).
-.PHONY: test train smoke demo docs setup
+.PHONY: test train smoke demo bench setup
 setup: ; bash -c 'source tools/setup.sh'
 test: ; bash tools/test
 train: ; bash tools/train $(ARGS)

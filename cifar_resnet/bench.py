@@ -24,7 +24,8 @@ def _add_flags(parser, fn):
     docs = docments(fn)
     for p in inspect.signature(fn, eval_str=True).parameters.values():
         d, ann, flag = p.default, p.annotation, f'--{p.name.replace("_", "-")}'
-        help = f'{docs.get(p.name) or ""} (default: {d})'
+        doc = docs.get(p.name) or ''
+        help = doc if '(default' in doc else f'{doc} (default: {d})'
         if isinstance(d, bool) or ann is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=d, help=help)
         elif isinstance(d, tuple) or ann is tuple:

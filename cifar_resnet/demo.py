@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from fastcore.basics import patch
-from .model import resnet18_cifar, load_checkpoint, read_checkpoint, unwrap_model, pick_device
+from .model import resnet18_cifar, load_checkpoint, read_checkpoint, unwrap_model, pick_device, HelpFormatter
 from .data import CIFAR100_CLASSES, normalize
 
 # %% auto #0
@@ -392,9 +392,13 @@ def launch_demo(demo,                 # the app from `make_demo`
                 block:bool=True,      # serve until interrupted; False returns at once
                 **kwargs):            # more `gradio.Blocks.launch` arguments
     "Serve the app with the upload limit and without server-side rendering; returns its URL."
-    kw = dict(server_name=host, server_port=port, share=share, prevent_thread_lock=not block,
-              max_file_size=MAX_FILE_SIZE, ssr_mode=False, quiet=not block)
+    kw = dict(server_name=host, server_port=port, share=share, prevent_thread_lock=True,
+              max_file_size=MAX_FILE_SIZE, ssr_mode=False, quiet=True)
     _, url, share_url = demo.launch(**{**kw, **kwargs})
+    if block:   # our own banner: Gradio's talks of launch() arguments, which a command-line user cannot pass
+        where = 'this machine only' if host in ('127.0.0.1', 'localhost') else f'every interface of {host}'
+        print(f"cifar_resnet_demo: serving {url} ({where}){f' and {share_url}' if share_url else ''}; Ctrl-C stops it.", flush=True)
+        demo.block_thread()
     return share_url or url
 
 # %% ../nbs/05_demo.ipynb #20d3393f
@@ -498,7 +502,7 @@ Run it locally: `pip install -r requirements.txt && python app.py`, then open ht
 # %% ../nbs/05_demo.ipynb #911b31ac
 def demo_arg_parser():
     "The arguments of `cifar_resnet_demo`."
-    p = argparse.ArgumentParser(prog='cifar_resnet_demo', description='Serve the CIFAR-100 ResNet demo (Gradio) for a checkpoint.')
+    p = argparse.ArgumentParser(prog='cifar_resnet_demo', formatter_class=HelpFormatter, description='Serve the CIFAR-100 ResNet demo (Gradio) for a checkpoint.')
     p.add_argument('--checkpoint', help='trained checkpoint, e.g. runs/seed/best.pt from cifar_resnet_train')
     p.add_argument('--host', default='127.0.0.1', help='interface to bind (default 127.0.0.1: this machine only; 0.0.0.0: the network)')
     p.add_argument('--port', type=int, default=None, help='port (default: $GRADIO_SERVER_PORT or the first free one from 7860)')
@@ -521,6 +525,10 @@ def demo_cli(argv=None,         # arguments (default: sys.argv[1:])
         if a.export_space:
             if a.checkpoint is None: p.error('--export-space needs --checkpoint.')
             print(f'Space written to {export_space(a.checkpoint, a.export_space, a.data_dir)}'); return None
+        if a.checkpoint is not None and not Path(a.checkpoint).exists():
+            raise ValueError(f"No checkpoint at {a.checkpoint}. Train one first (`bash tools/train`, or for a quick try "
+                             "`bash tools/train --dataset synthetic --epochs 5 --out runs/try`), or pass --checkpoint PATH; "
+                             "--untrained serves random weights.")
         predictor = Predictor.from_checkpoint(a.checkpoint, device=a.device, untrained=a.untrained)
     except ValueError as e: p.exit(2, f'cifar_resnet_demo: error: {e}\n')
     demo = make_demo(predictor, data_dir=a.data_dir)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .model import unwrap_model, load_checkpoint, pick_device
+from .model import unwrap_model, load_checkpoint, pick_device, HelpFormatter
 from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_cifar100, make_synthetic_cifar100, load_dataset
 
 # %% auto #0
@@ -384,17 +384,17 @@ def gradcam_gallery(model:nn.Module,  # the classifier (wrappers are removed), o
 # %% ../nbs/03_gradcam.ipynb #35848ba3
 def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.argv[1:])
     "Console script `cifar_resnet_gradcam`: write the Grad-CAM gallery of a checkpoint."
-    p = argparse.ArgumentParser(prog='cifar_resnet_gradcam', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = argparse.ArgumentParser(prog='cifar_resnet_gradcam', formatter_class=HelpFormatter,
                                 description='Write a Grad-CAM gallery (class_NNN_name.png per class, and index.png) for a checkpoint.')
     p.add_argument('--checkpoint', required=True, help='model checkpoint (.pt/.pth), any layout load_checkpoint reads')
-    p.add_argument('--data-dir', default=None, help='folder holding cifar-100-python/; None: data, or data/synthetic for the synthetic set')
+    p.add_argument('--data-dir', default=None, help='folder holding cifar-100-python/ (default: data, or data/synthetic for the synthetic set)')
     p.add_argument('--dataset', default='cifar100', choices=('cifar100', 'synthetic'), help='which test set to explain')
     p.add_argument('--out', default='gradcam', help='output folder')
     p.add_argument('--per-class', type=int, default=4, help='images per class')
     p.add_argument('--layer', default=None, help="layer to explain, e.g. layer4.1.conv2 (the default) or layer3.1.conv2")
     p.add_argument('--method', default='gradcam', choices=METHODS, help='explanation method')
     p.add_argument('--batch-size', type=int, default=250, help='images per forward/backward pass')
-    p.add_argument('--device', default=None, help='auto, cpu, cuda, cuda:N; None: CUDA if available, else CPU')
+    p.add_argument('--device', default=None, help='auto, cpu, cuda, cuda:N (default: CUDA if available, else CPU)')
     a = p.parse_args(argv)
     try:
         device = pick_device(a.device)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_model.ipynb #30f626f2
 from __future__ import annotations
-import os, zipfile, tempfile
+import argparse, os, zipfile, tempfile
 from pathlib import Path
 import torch
 from torch import nn
@@ -12,7 +12,7 @@ from torch import nn
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'BasicBlock', 'ResNet', 'resnet18_cifar', 'resnet34_cifar', 'unwrap_model', 'pick_device',
            'atomic_write', 'save_checkpoint', 'CheckpointError', 'normalize_state_dict', 'read_checkpoint',
-           'load_checkpoint', 'Table', 'model_groups', 'model_summary']
+           'load_checkpoint', 'Table', 'model_groups', 'model_summary', 'HelpFormatter']
 
 # %% ../nbs/00_model.ipynb #ead3606e
 class BasicBlock(nn.Module):
@@ -276,3 +276,11 @@ def model_summary(model:nn.Module,        # a `ResNet`
         net.train(was_training)
     return Table(dict(layer=name, output='x'.join(map(str, shapes[name])),
                       params=sum(q.numel() for m in mods for q in m.parameters())) for name, mods in groups)
+
+# %% ../nbs/00_model.ipynb #0eedf05c
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    "`--help` that shows each flag's default, unless its help already says it, the flag is required, or it has none."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if '(default' in h or action.required or action.default is None: return h
+        return super()._get_help_string(action)

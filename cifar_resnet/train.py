@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-from .model import ResNet, unwrap_model, atomic_write, save_checkpoint, read_checkpoint, Table, pick_device
+from .model import ResNet, unwrap_model, atomic_write, save_checkpoint, read_checkpoint, Table, pick_device, HelpFormatter
 from .data import (normalize, load_cifar100, load_dataset, default_data_dir, DeviceLoader, SeedAugment)
 
 # %% auto #0
@@ -56,7 +56,7 @@ class TrainConfig:
     seed:int = _f(0, "seed of the weights, the shuffling, the augmentation and dropout")
     dataset:str = _f('cifar100', "cifar100, or synthetic: a small offline fixture (its accuracies say nothing about CIFAR-100)",
                      choices=('cifar100', 'synthetic'))
-    data_dir:str = _f('', "folder holding cifar-100-python/; empty: data, or data/synthetic for the synthetic set")
+    data_dir:str = _f('', "folder holding cifar-100-python/ (default: data, or data/synthetic for the synthetic set)")
     synthetic_train:int = _f(5000, "images in the synthetic training set (when it is created)")
     synthetic_test:int = _f(1000, "images in the synthetic test set (when it is created)")
     out:str = _f('runs/seed', "run folder for checkpoints (best.pt, last.pt), logs and plots")
@@ -355,8 +355,11 @@ def _prepare_out(out:Path, cfg:TrainConfig, resume):
         diff = config_diff(json.loads(conf.read_text()), asdict(cfg), ignore=('out', 'progress'))
         if diff: raise TrainError(f"{out} holds the configuration of a different run ({'; '.join(diff[:6])}). "
                                   "Choose another --out; nothing was overwritten.")
-    atomic_write(conf, lambda f: f.write(json.dumps(asdict(cfg), indent=1).encode()))
     return None
+
+def _write_config(out:Path, cfg:TrainConfig):
+    "config.json of a new run, written once its data has loaded (a run that cannot start leaves no trace)."
+    atomic_write(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=1).encode()))
 
 # %% ../nbs/02_train.ipynb #5f51abb2
 def load_data(cfg:TrainConfig,       # the recipe (dataset, data_dir, synthetic sizes)
@@ -434,6 +437,7 @@ def train(cfg:TrainConfig,  # the recipe
     elif err is not None: raise err
     if rank != 0: ckpt_path = (out / 'last.pt' if resume is True else Path(resume)) if resume else None
     data = load_data(cfg, rank, barrier)
+    if rank == 0 and ckpt_path is None: _write_config(out, cfg)
     ck = None
     if ckpt_path is not None:
         ck = read_checkpoint(ckpt_path)
@@ -559,7 +563,7 @@ def train(cfg:TrainConfig,  # the recipe
 # %% ../nbs/02_train.ipynb #e0dceaab
 def train_arg_parser():
     "An `argparse` parser with one flag per `TrainConfig` field, plus --resume."
-    p = argparse.ArgumentParser(prog='cifar_resnet_train', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = argparse.ArgumentParser(prog='cifar_resnet_train', formatter_class=HelpFormatter,
         description="Train a CIFAR ResNet with the seed's recipe (ResNet-18, CIFAR-100, 150 epochs, SGD+OneCycle, "
                     "label smoothing, CutMix, AMP on CUDA). Writes best.pt, last.pt, log.csv, training_log.md and "
                     "curves.png to --out. Multi-GPU: torchrun --nproc-per-node N --no-python cifar_resnet_train ...")
@@ -578,7 +582,7 @@ def train_cli(argv=None): # arguments (default: sys.argv[1:])
     resume = args.pop('resume')
     try:
         res = train(TrainConfig(**args), resume=resume)
-    except (TrainError, NonFiniteLossError, ValueError) as e:
+    except (TrainError, NonFiniteLossError, ValueError, FileNotFoundError) as e:   # DatasetError is a ValueError
         print(f"cifar_resnet_train: error: {e}", file=sys.stderr); sys.exit(2)
     if _dist_info()[0] == 0: print(res)   # returns None: the console script's exit status must be 0
 
