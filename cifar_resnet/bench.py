@@ -24,6 +24,7 @@ def _add_flags(parser, fn):
     docs = docments(fn)
     for p in inspect.signature(fn, eval_str=True).parameters.values():
         d, ann, flag = p.default, p.annotation, f'--{p.name.replace("_", "-")}'
+        if ann in (list, dict): continue                       # structured values: from Python only
         doc = docs.get(p.name) or ''
         help = doc if '(default' in doc else f'{doc} (default: {d})'
         if isinstance(d, bool) or ann is bool:
@@ -45,8 +46,10 @@ def bench_parser():
 
 def main(argv:list|None=None): # arguments (default: sys.argv[1:])
     "Run the benchmark named by the first argument with the flags that follow."
-    args = vars(bench_parser().parse_args(argv))
-    result = _benchmark(args.pop('benchmark'))(**args)
+    parser = bench_parser()
+    args = vars(parser.parse_args(argv))
+    try: result = _benchmark(args.pop('benchmark'))(**args)
+    except (ValueError, TypeError) as e: parser.error(str(e))     # bad values: one line, exit status 2
     if isinstance(result, Table): print(result)   # a benchmark that returns a table has not printed it
     return result
 

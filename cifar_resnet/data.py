@@ -607,6 +607,9 @@ def bench_augment(n_images:int=20_000, # images through each pipeline per round
                   rounds:int=2,        # alternate seed and batched this many times (evens out a busy machine)
                   seed:int=0):         # seed of images, shuffle and augmentation
     "Images/s of the seed's per-image pipeline and of `DeviceLoader` + `SeedAugment`, and their ratio."
+    if n_images <= batch_size or rounds < 1:
+        raise ValueError(f"n_images ({n_images}) must exceed batch_size ({batch_size}) (the seed's clock starts at its "
+                         f"first batch) and rounds ({rounds}) be at least 1.")
     workers = workers or os.cpu_count() or 1
     threads = threads or os.cpu_count() or 1
     g = torch.Generator().manual_seed(seed)

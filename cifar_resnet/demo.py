@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_demo.ipynb #c1eaa5e7
 from __future__ import annotations
-import argparse, base64, io, os, re, shutil, sys, tempfile, threading, uuid
+import argparse, atexit, base64, io, os, re, shutil, sys, tempfile, threading, uuid
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from fastcore.basics import patch
 from .model import resnet18_cifar, load_checkpoint, read_checkpoint, unwrap_model, pick_device, HelpFormatter
-from .data import CIFAR100_CLASSES, normalize
+from .data import CIFAR100_CLASSES, normalize, default_data_dir
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MIN_SIDE', 'CIFAR_SIZE', 'UNTRAINED_NOTE', 'TOP_CLASS', 'MAX_FILE_SIZE', 'CHROMIUM_FLAGS', 'SPACE_APP',
@@ -271,13 +271,17 @@ def explain(self:Predictor, image, # one image of any kind `to_cifar` takes
 # %% ../nbs/05_demo.ipynb #7bc3764d
 def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ (real or synthetic)
                    n:int=8,                  # how many images (each from another class)
-                   out_dir:str|Path|None=None): # where to write the PNGs (default: a new temporary folder)
+                   out_dir:str|Path|None=None): # where to write the PNGs (default: a temporary folder, removed at exit)
     "Write `n` test images of different classes as PNG files; returns their paths."
     from cifar_resnet.data import load_cifar100, make_synthetic_cifar100
     try: data = load_cifar100(data_dir, download=False)
     except (FileNotFoundError, ValueError):
-        data = load_cifar100(make_synthetic_cifar100(tempfile.mkdtemp(prefix='cifar_resnet_synthetic_'), n_train=100, n_test=100), download=False)
-    out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix='cifar_resnet_examples_'))
+        with tempfile.TemporaryDirectory(prefix='cifar_resnet_synthetic_') as d:
+            data = load_cifar100(make_synthetic_cifar100(d, n_train=100, n_test=100), download=False)
+    if out_dir is None:
+        out_dir = tempfile.mkdtemp(prefix='cifar_resnet_examples_')
+        atexit.register(shutil.rmtree, out_dir, True)        # the server's lifetime: gone when the process ends
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     prefix = 'synthetic_' if data.synthetic else 'cifar100_'
     paths, labels = [], data.test_y.tolist()
@@ -340,13 +344,17 @@ def _header(predictor, k=5):
             f"class; the last picture is the 32x32 image it actually saw.  \n*Model: {facts}.*")
     return text + (f"\n\n## Warning: {predictor.note}." if predictor.note else '')
 
+def _examples_dir(predictor, data_dir):
+    "`data_dir`, or where the dataset the checkpoint was trained on lives by default (`default_data_dir`)."
+    return data_dir if data_dir is not None else default_data_dir(predictor.info.get('dataset') or 'cifar100')
+
 def make_demo(predictor:Predictor,     # the model to serve
               examples:list|None=None, # example image paths; None: from `data_dir` (see `example_images`)
-              data_dir:str|Path='data', # where to look for test images when `examples` is None
+              data_dir:str|Path|None=None, # where to look for test images when `examples` is None (default: the checkpoint's dataset's)
               k:int=5):                # classes in the label
     "The Gradio app: image in; top-k label, Grad-CAM overlay with class picker and the 32x32 input out."
     import gradio as gr
-    examples = example_images(data_dir) if examples is None else [str(p) for p in examples]
+    examples = example_images(_examples_dir(predictor, data_dir)) if examples is None else [str(p) for p in examples]
     synthetic = any(Path(p).name.startswith('synthetic_') for p in examples)
     label_title = f'Top-{k}' + (f' ({predictor.note})' if predictor.note else '')
 
@@ -455,7 +463,7 @@ def _requirements():
 
 def export_space(checkpoint:str|Path, # a trained checkpoint (any layout `load_checkpoint` reads)
                  out_dir:str|Path,    # folder to write the Space into (created; files in it are replaced)
-                 data_dir:str|Path='data', # where to take the example images from (see `example_images`)
+                 data_dir:str|Path|None=None, # where to take the example images from (default: the checkpoint's dataset's)
                  title:str='CIFAR-100 ResNet-18'): # the Space's title
     "Write a ready Hugging Face Space (app.py, requirements.txt, README.md, the checkpoint, examples, the package)."
     import gradio, cifar_resnet
@@ -465,7 +473,7 @@ def export_space(checkpoint:str|Path, # a trained checkpoint (any layout `load_c
     shutil.copytree(Path(cifar_resnet.__file__).parent, out / 'cifar_resnet', dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
     if (out / 'examples').exists(): shutil.rmtree(out / 'examples')
-    ex = example_images(data_dir, out_dir=out / 'examples')
+    ex = example_images(_examples_dir(predictor, data_dir), out_dir=out / 'examples')
     (out / 'app.py').write_text(SPACE_APP)
     (out / 'requirements.txt').write_text('\n'.join(_requirements()) + '\n')
     note = f"\n**{predictor.note}.**\n" if predictor.note else ''
@@ -507,7 +515,8 @@ def demo_arg_parser():
     p.add_argument('--host', default='127.0.0.1', help='interface to bind (default 127.0.0.1: this machine only; 0.0.0.0: the network)')
     p.add_argument('--port', type=int, default=None, help='port (default: $GRADIO_SERVER_PORT or the first free one from 7860)')
     p.add_argument('--share', action='store_true', help='also create a public gradio.live link (needs internet)')
-    p.add_argument('--data-dir', default='data', help='folder holding cifar-100-python/, for example images')
+    p.add_argument('--data-dir', default=None, help='folder holding cifar-100-python/, for example images '
+                   '(default: data, or data/synthetic for a checkpoint trained on the synthetic set)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: CUDA when available)')
     p.add_argument('--untrained', action='store_true', help='run without a checkpoint, with random weights (says so everywhere)')
     p.add_argument('--export-space', metavar='DIR', help='write a Hugging Face Space folder for the checkpoint instead of serving')
@@ -532,5 +541,8 @@ def demo_cli(argv=None,         # arguments (default: sys.argv[1:])
         predictor = Predictor.from_checkpoint(a.checkpoint, device=a.device, untrained=a.untrained)
     except ValueError as e: p.exit(2, f'cifar_resnet_demo: error: {e}\n')
     demo = make_demo(predictor, data_dir=a.data_dir)
-    url = launch_demo(demo, host=a.host, port=a.port, share=a.share, block=block)
+    try: url = launch_demo(demo, host=a.host, port=a.port, share=a.share, block=block)
+    except OSError as e:   # a port in use, an address this machine does not have
+        p.exit(2, f'cifar_resnet_demo: error: cannot serve on {a.host}:{a.port or "7860+"}: {e}. Choose another --port '
+                  '(or --host).\n')
     return None if block else (demo, url)   # None: the console script's exit status 0

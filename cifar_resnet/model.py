@@ -108,7 +108,12 @@ def pick_device(name:str|torch.device|None='auto', # 'auto' or None (CUDA when a
 CHECKPOINT_FORMAT = 'cifar_resnet.checkpoint/1'
 
 def _umask():
-    mask = os.umask(0); os.umask(mask); return mask
+    "The process umask, read without changing it where Linux allows (os.umask sets it, briefly, for other threads too)."
+    try:
+        with open('/proc/self/status') as f:
+            return next(int(l.split()[1], 8) for l in f if l.startswith('Umask:'))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o22); os.umask(mask); return mask
 
 def atomic_write(path:str|Path, # file to write
                  write_fn):     # called with a binary file object to write the content

@@ -343,11 +343,10 @@ def _prepare_out(out:Path, cfg:TrainConfig, resume):
     _check_writable(out)
     for tmp in out.glob('.*.tmp'): tmp.unlink(missing_ok=True)    # leftovers of a write cut short by a crash
     conf, last = out / 'config.json', out / 'last.pt'
-    if resume:
-        path = last if resume is True else Path(resume)
-        if not path.is_file():
-            raise TrainError(f"Nothing to resume: {path} does not exist. Start the run without --resume.")
-        return path
+    path = (last if resume is True else Path(resume)) if resume else None
+    if path is not None and not path.is_file():
+        raise TrainError(f"Nothing to resume: {path} does not exist. Start the run without --resume.")
+    if path is not None and last.exists() and path.resolve() == last.resolve(): return path   # the run in --out goes on
     if last.exists():
         raise TrainError(f"{out} already holds a training run ({last.name} is there). Continue it with --resume, "
                          f"or choose another --out; nothing was overwritten.")
@@ -355,7 +354,22 @@ def _prepare_out(out:Path, cfg:TrainConfig, resume):
         diff = config_diff(json.loads(conf.read_text()), asdict(cfg), ignore=('out', 'progress'))
         if diff: raise TrainError(f"{out} holds the configuration of a different run ({'; '.join(diff[:6])}). "
                                   "Choose another --out; nothing was overwritten.")
-    return None
+    return path
+
+@contextlib.contextmanager
+def _run_lock(out:Path):
+    "Hold an exclusive lock on the run folder while training writes it (POSIX `flock` on the folder): two runs never share one."
+    _check_writable(out)
+    try: import fcntl
+    except ImportError: yield; return                         # no flock (Windows): no lock
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise TrainError(f"{out} is being written by another training process right now. "
+                             "Wait for it to end, or choose another --out; nothing was touched.") from None
+        yield
+    finally: os.close(fd)                                     # closing releases the lock
 
 def _write_config(out:Path, cfg:TrainConfig):
     "config.json of a new run, written once its data has loaded (a run that cannot start leaves no trace)."
@@ -419,6 +433,11 @@ class TrainResult:
 def train(cfg:TrainConfig,  # the recipe
           resume=None):      # None: fresh run; True: continue from `cfg.out`/last.pt; or a checkpoint path
     "Train a CIFAR ResNet with `cfg`, writing checkpoints, logs and curves to `cfg.out`; returns a `TrainResult`."
+    with _run_lock(Path(cfg.out)) if _dist_info()[0] == 0 else contextlib.nullcontext():   # rank 0 writes the folder
+        return _train(cfg, resume)
+
+def _train(cfg, resume):
+    "`train` inside the run folder's lock."
     rank, world, local_rank = _dist_info()
     try: device = pick_device(cfg.device, local_rank)
     except ValueError as e: raise TrainError(str(e)) from None
@@ -437,7 +456,6 @@ def train(cfg:TrainConfig,  # the recipe
     elif err is not None: raise err
     if rank != 0: ckpt_path = (out / 'last.pt' if resume is True else Path(resume)) if resume else None
     data = load_data(cfg, rank, barrier)
-    if rank == 0 and ckpt_path is None: _write_config(out, cfg)
     ck = None
     if ckpt_path is not None:
         ck = read_checkpoint(ckpt_path)
@@ -446,6 +464,10 @@ def train(cfg:TrainConfig,  # the recipe
         diff = config_diff(ck['config'], asdict(cfg))
         if diff: raise TrainError(f"Cannot resume from {ckpt_path}: it was written with another configuration "
                                   f"({'; '.join(diff[:6])}). Resume with the same settings, or start a new run in another --out.")
+        if ck.get('world_size', 1) != world:   # another sharding: other steps per epoch, another schedule
+            raise TrainError(f"{ckpt_path} was written by {ck.get('world_size', 1)} rank(s); resume it with as many "
+                             f"(here: {world}).")
+    if rank == 0 and not (out / 'config.json').exists(): _write_config(out, cfg)   # the run can start: now it leaves a trace
     cuda_devs = [device] if device.type == 'cuda' else []
     with torch.random.fork_rng(devices=cuda_devs), _determinism(cfg.deterministic):
         torch.manual_seed(cfg.seed)
@@ -470,8 +492,6 @@ def train(cfg:TrainConfig,  # the recipe
             opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler']); scaler.load_state_dict(ck['scaler'])
             epoch, pos, step, history = ck['epoch'], ck['batch'], ck['step'], list(ck['history'])
             rng = ck['rng']
-            if world > 1 and ck['world_size'] != world:
-                raise TrainError(f"{ckpt_path} was written by {ck['world_size']} ranks; resume it with as many.")
             gen.set_state(rng['aug'][rank] if isinstance(rng['aug'], list) else rng['aug'])
             torch.set_rng_state(rng['torch'][rank] if isinstance(rng['torch'], list) else rng['torch'])
             if cuda_devs and rng.get('cuda') is not None: torch.cuda.set_rng_state(rng['cuda'], device)
@@ -595,7 +615,7 @@ def bench_train(device=None,        # default: CUDA if available, else CPU
                 steps:int=None,      # timed steps per configuration (default 30 on CUDA, 3 on CPU)
                 warmup:int=None,     # untimed steps first (default 10 on CUDA (compile needs them), 1 on CPU)
                 widths:tuple=(64, 128, 256, 512), # network widths (the seed's ResNet-18 by default)
-                configs=None):       # list of (name, dict of TrainConfig options amp/channels_last/compile)
+                configs:list=None):  # list of (name, dict of TrainConfig options amp/channels_last/compile); Python only
     "Training images/s of the seed's ResNet-18 for several precision/layout/compile settings, side by side."
     device = pick_device(device)
     cuda = device.type == 'cuda'

@@ -26,6 +26,10 @@ def _undocumented(obj):
     except (TypeError, ValueError, OSError): return []
     return [n for n, p in params.items() if n != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and not docs.get(n)]
 
+def _plain(md):
+    "Markdown as plain words: links and code marks (which show_doc adds) removed, whitespace collapsed."
+    return ' '.join(re.sub(r'\]\([^)]*\)|[\[\]`*]', '', md).split())
+
 def _doc_block(rendered, name):
     "The rendered show_doc of `name`: from its heading to the next one."
     m = re.search(rf'^#+ {re.escape(name)}\s*$', rendered, re.M)
@@ -62,7 +66,7 @@ def main():
             fn = obj.__init__ if inspect.isclass(obj) else obj
             try: docs = {k: v for k, v in docments(fn).items() if v and k != 'return'}
             except (TypeError, ValueError, OSError): docs = {}
-            shown = [k for k, v in docs.items() if v.split()[0] not in block]
+            shown = [k for k, v in docs.items() if _plain(v) not in _plain(block)]
             if shown: problems.append(f'{nb_path.name}: the rendered doc of {mod}.{name} lacks the docments of {shown}')
     print(f'processed {len(nbs)} notebooks into {cache}')
     for p in problems: print('PROBLEM', p)

@@ -10,7 +10,10 @@ cd "$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel 2>/dev/n
   CIFAR_RESNET_TORCH=${CIFAR_RESNET_TORCH:-"torch==2.14.1 torchvision==0.29.1"}
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
     { echo "cifar_resnet needs Python 3.10 or newer; found $("$PYTHON" --version). Set PYTHON=/path/to/python3." >&2; exit 1; }
-  [ -x .venv/bin/python ] || { echo "setup: creating .venv"; "$PYTHON" -m venv .venv; }
+  if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then   # missing, or half made by a failed earlier attempt
+    echo "setup: creating .venv"; rm -rf .venv
+    "$PYTHON" -m venv .venv || { rm -rf .venv; echo "setup: '$PYTHON -m venv' failed: on Debian/Ubuntu install python3-venv." >&2; exit 1; }
+  fi
   stamp=.venv/.cifar_resnet-installed
   want="$(cat settings.ini setup.py pyproject.toml | sha256sum | cut -d' ' -f1) $CIFAR_RESNET_TORCH"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
