@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_demo.ipynb #c1eaa5e7
 from __future__ import annotations
-import argparse, atexit, base64, io, os, re, shutil, sys, tempfile, threading, uuid
+import argparse, atexit, base64, io, os, re, shutil, signal, sys, tempfile, threading, uuid
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -541,8 +541,9 @@ def demo_cli(argv=None,         # arguments (default: sys.argv[1:])
         predictor = Predictor.from_checkpoint(a.checkpoint, device=a.device, untrained=a.untrained)
     except ValueError as e: p.exit(2, f'cifar_resnet_demo: error: {e}\n')
     demo = make_demo(predictor, data_dir=a.data_dir)
+    if block: signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # `kill` ends it cleanly (temporary examples removed)
     try: url = launch_demo(demo, host=a.host, port=a.port, share=a.share, block=block)
-    except OSError as e:   # a port in use, an address this machine does not have
-        p.exit(2, f'cifar_resnet_demo: error: cannot serve on {a.host}:{a.port or "7860+"}: {e}. Choose another --port '
-                  '(or --host).\n')
+    except OSError:   # a port in use, an address this machine does not have
+        p.exit(2, f'cifar_resnet_demo: error: cannot serve on {a.host}:{a.port or "7860 and up"}: the port is in use '
+                  'or the address is not this machine\'s. Choose another --port (or --host).\n')
     return None if block else (demo, url)   # None: the console script's exit status 0

@@ -347,6 +347,9 @@ def _prepare_out(out:Path, cfg:TrainConfig, resume):
     if path is not None and not path.is_file():
         raise TrainError(f"Nothing to resume: {path} does not exist. Start the run without --resume.")
     if path is not None and last.exists() and path.resolve() == last.resolve(): return path   # the run in --out goes on
+    if last.exists() and path is not None:
+        raise TrainError(f"{out} already holds a training run: resuming {path} into it would overwrite its {last.name}. "
+                         "Resume it into a new --out; nothing was overwritten.")
     if last.exists():
         raise TrainError(f"{out} already holds a training run ({last.name} is there). Continue it with --resume, "
                          f"or choose another --out; nothing was overwritten.")
@@ -365,9 +368,10 @@ def _run_lock(out:Path):
     fd = os.open(out, os.O_RDONLY)
     try:
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             raise TrainError(f"{out} is being written by another training process right now. "
                              "Wait for it to end, or choose another --out; nothing was touched.") from None
+        except OSError as e: warnings.warn(f"{out}: no lock on this file system ({e.strerror or e}); training goes on without one.")
         yield
     finally: os.close(fd)                                     # closing releases the lock
 
@@ -433,11 +437,15 @@ class TrainResult:
 def train(cfg:TrainConfig,  # the recipe
           resume=None):      # None: fresh run; True: continue from `cfg.out`/last.pt; or a checkpoint path
     "Train a CIFAR ResNet with `cfg`, writing checkpoints, logs and curves to `cfg.out`; returns a `TrainResult`."
-    with _run_lock(Path(cfg.out)) if _dist_info()[0] == 0 else contextlib.nullcontext():   # rank 0 writes the folder
-        return _train(cfg, resume)
+    out, new = Path(cfg.out), not Path(cfg.out).exists()
+    try:
+        with contextlib.ExitStack() as held: return _train(cfg, resume, held)   # the folder's lock, until the end
+    except BaseException:
+        if new and out.is_dir() and not any(out.iterdir()): out.rmdir()        # a run that could not start leaves no folder
+        raise
 
-def _train(cfg, resume):
-    "`train` inside the run folder's lock."
+def _train(cfg, resume, held):
+    "`train`, with `held` (an ExitStack) keeping the run folder's lock until it ends."
     rank, world, local_rank = _dist_info()
     try: device = pick_device(cfg.device, local_rank)
     except ValueError as e: raise TrainError(str(e)) from None
@@ -447,8 +455,10 @@ def _train(cfg, resume):
     import torch.distributed as dist
     barrier = (lambda: dist.barrier()) if world > 1 else (lambda: None)
     err = None
-    if rank == 0:
-        try: ckpt_path = _prepare_out(out, cfg, resume)
+    if rank == 0:   # rank 0 alone writes the folder; its errors reach every rank below
+        try:
+            held.enter_context(_run_lock(out))
+            ckpt_path = _prepare_out(out, cfg, resume)
         except TrainError as e: err = e
     if world > 1:   # every rank fails together, not just rank 0
         flag = torch.tensor([err is not None], dtype=torch.int32); dist.broadcast(flag, 0)

@@ -1,25 +1,9 @@
 # Sourced by the tools/* commands (and by you: `source tools/setup.sh` puts the venv's commands on PATH):
-# creates .venv if missing and installs the project with its dev extras when settings.ini or setup.py
-# changed since the last install. Needs only Python 3.10+ and git. It changes nothing in the calling shell
-# but its folder (the project root) and PATH; a failure returns 1 (it never closes an interactive shell).
-cd "$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel 2>/dev/null || dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")" &&
-( set -euo pipefail
-  PYTHON=${PYTHON:-python3}
-  # torch/torchvision releases to install; the default lies on this project's CI disk. On a GPU machine
-  # you may set e.g. CIFAR_RESNET_TORCH="torch torchvision" to take the newest release for your CUDA.
-  CIFAR_RESNET_TORCH=${CIFAR_RESNET_TORCH:-"torch==2.14.1 torchvision==0.29.1"}
-  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
-    { echo "cifar_resnet needs Python 3.10 or newer; found $("$PYTHON" --version). Set PYTHON=/path/to/python3." >&2; exit 1; }
-  if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then   # missing, or half made by a failed earlier attempt
-    echo "setup: creating .venv"; rm -rf .venv
-    "$PYTHON" -m venv .venv || { rm -rf .venv; echo "setup: '$PYTHON -m venv' failed: on Debian/Ubuntu install python3-venv." >&2; exit 1; }
-  fi
-  stamp=.venv/.cifar_resnet-installed
-  want="$(cat settings.ini setup.py pyproject.toml | sha256sum | cut -d' ' -f1) $CIFAR_RESNET_TORCH"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "setup: installing $CIFAR_RESNET_TORCH and cifar_resnet[dev] into .venv"
-    .venv/bin/python -m pip install -q --disable-pip-version-check $CIFAR_RESNET_TORCH 2> >(grep -v "is ignored: it is neither" >&2)
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2> >(grep -v "is ignored: it is neither" >&2)
-    echo "$want" > "$stamp"
-  fi
-) && export PATH="$PWD/.venv/bin:$PATH" || { echo "setup: failed (see above)" >&2; return 1 2>/dev/null || exit 1; }
+# runs tools/install.sh (creates .venv and installs the project when needed), then changes to the project
+# root and puts .venv/bin first on PATH. It changes nothing else in the calling shell, and a failure returns 1
+# (it never closes an interactive shell).
+if bash "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/install.sh"; then
+  cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && export PATH="$PWD/.venv/bin:$PATH"
+else
+  echo "setup: failed (see above)" >&2; return 1 2>/dev/null || exit 1
+fi
