@@ -339,20 +339,17 @@ def _check_writable(out:Path):
         raise TrainError(f"Cannot write to the run folder {out}: {e.strerror or e}. Choose a writable folder with --out.") from None
 
 def _prepare_out(out:Path, cfg:TrainConfig, resume):
-    "Check the run folder: writable, and not holding another run (unless resuming it). Returns the checkpoint to resume."
-    _check_writable(out)
+    "Check the (locked, writable) run folder holds no other run, unless it is the one resumed. Returns the checkpoint to resume."
     for tmp in out.glob('.*.tmp'): tmp.unlink(missing_ok=True)    # leftovers of a write cut short by a crash
     conf, last = out / 'config.json', out / 'last.pt'
     path = (last if resume is True else Path(resume)) if resume else None
     if path is not None and not path.is_file():
         raise TrainError(f"Nothing to resume: {path} does not exist. Start the run without --resume.")
-    if path is not None and last.exists() and path.resolve() == last.resolve(): return path   # the run in --out goes on
-    if last.exists() and path is not None:
-        raise TrainError(f"{out} already holds a training run: resuming {path} into it would overwrite its {last.name}. "
-                         "Resume it into a new --out; nothing was overwritten.")
     if last.exists():
-        raise TrainError(f"{out} already holds a training run ({last.name} is there). Continue it with --resume, "
-                         f"or choose another --out; nothing was overwritten.")
+        if path is not None and path.resolve() == last.resolve(): return path   # the run in --out goes on
+        raise TrainError(f"{out} already holds a training run ({last.name} is there). " + (
+            f"Resuming {path} into it would overwrite it: resume it into a new --out" if path is not None else
+            "Continue it with --resume, or choose another --out") + "; nothing was overwritten.")
     if conf.exists():
         diff = config_diff(json.loads(conf.read_text()), asdict(cfg), ignore=('out', 'progress'))
         if diff: raise TrainError(f"{out} holds the configuration of a different run ({'; '.join(diff[:6])}). "

@@ -18,13 +18,12 @@ from nbdev.serve import proc_nbs
 
 MAX_NB_BYTES, MAX_OUTPUT_BYTES = 1_500_000, 400_000
 
-def _undocumented(obj):
-    "Parameters of a function (or of a class's own __init__) without a docment; [] when there is no source to read."
+def _docs_of(obj):
+    "(parameters, docments) of a function or of a class's own __init__; None where there is no source to read."
+    if inspect.isclass(obj) and ('__init__' not in vars(obj) or getattr(obj, '__dataclass_fields__', None)): return None
     fn = obj.__init__ if inspect.isclass(obj) else obj
-    if inspect.isclass(obj) and ('__init__' not in vars(obj) or getattr(obj, '__dataclass_fields__', None)): return []
-    try: params, docs = inspect.signature(fn).parameters, docments(fn)
-    except (TypeError, ValueError, OSError): return []
-    return [n for n, p in params.items() if n != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and not docs.get(n)]
+    try: return inspect.signature(fn).parameters, docments(fn)
+    except (TypeError, ValueError, OSError): return None
 
 def _plain(md):
     "Markdown as plain words: links and code marks (which show_doc adds) removed, whitespace collapsed."
@@ -62,12 +61,12 @@ def main():
             if not callable(obj): continue
             block = _doc_block(rendered, name)
             if block is None: problems.append(f'{nb_path.name}: no rendered show_doc for {mod}.{name}'); continue
-            if missing := _undocumented(obj): problems.append(f'{nb_path.name}: {mod}.{name} has no docment for {missing}')
-            fn = obj.__init__ if inspect.isclass(obj) else obj
-            try: docs = {k: v for k, v in docments(fn).items() if v and k != 'return'}
-            except (TypeError, ValueError, OSError): docs = {}
-            shown = [k for k, v in docs.items() if _plain(v) not in _plain(block)]
-            if shown: problems.append(f'{nb_path.name}: the rendered doc of {mod}.{name} lacks the docments of {shown}')
+            if (found := _docs_of(obj)) is None: continue
+            params, docs = found
+            missing = [n for n, p in params.items() if n != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and not docs.get(n)]
+            if missing: problems.append(f'{nb_path.name}: {mod}.{name} has no docment for {missing}')
+            unshown = [k for k, v in docs.items() if v and k != 'return' and _plain(v) not in _plain(block)]
+            if unshown: problems.append(f'{nb_path.name}: the rendered doc of {mod}.{name} lacks the docments of {unshown}')
     print(f'processed {len(nbs)} notebooks into {cache}')
     for p in problems: print('PROBLEM', p)
     print(f'docs: {len(nbs) - len({p.split(":")[0] for p in problems})} passed, {len({p.split(":")[0] for p in problems})} failed')
