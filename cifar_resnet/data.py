@@ -11,9 +11,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CIFAR100_MEAN', 'CIFAR100_STD', 'CIFAR100_CLASSES', 'CIFAR100_COARSE_CLASSES', 'DATASETS', 'normalize', 'denormalize',
-           'DatasetError', 'CIFAR100Data', 'load_cifar100', 'make_synthetic_cifar100', 'default_data_dir',
-           'load_dataset', 'epoch_seed', 'DeviceLoader', 'seed_transforms', 'geometric_transform', 'adjust_brightness',
+__all__ = ['CIFAR100_MEAN', 'CIFAR100_STD', 'CIFAR100_CLASSES', 'CIFAR100_COARSE_CLASSES', 'CIFAR100_SUPERCLASSES',
+           'CIFAR100_FINE_TO_COARSE', 'DATASETS', 'normalize', 'denormalize', 'DatasetError', 'CIFAR100Data',
+           'load_cifar100', 'make_synthetic_cifar100', 'default_data_dir', 'load_dataset', 'make_digits_cifar',
+           'epoch_seed', 'DeviceLoader', 'seed_transforms', 'geometric_transform', 'adjust_brightness',
            'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'color_jitter', 'erase', 'cutmix', 'SeedAugment',
            'show_batch', 'bench_augment']
 
@@ -36,6 +37,23 @@ CIFAR100_COARSE_CLASSES = (
     'large_omnivores_and_herbivores medium_mammals non-insect_invertebrates people reptiles small_mammals trees '
     'vehicles_1 vehicles_2').split()
 
+CIFAR100_SUPERCLASSES = {   # the dataset's published table: each superclass and its five classes
+    'aquatic_mammals': 'beaver dolphin otter seal whale', 'fish': 'aquarium_fish flatfish ray shark trout',
+    'flowers': 'orchid poppy rose sunflower tulip', 'food_containers': 'bottle bowl can cup plate',
+    'fruit_and_vegetables': 'apple mushroom orange pear sweet_pepper',
+    'household_electrical_devices': 'clock keyboard lamp telephone television',
+    'household_furniture': 'bed chair couch table wardrobe', 'insects': 'bee beetle butterfly caterpillar cockroach',
+    'large_carnivores': 'bear leopard lion tiger wolf', 'large_man-made_outdoor_things': 'bridge castle house road skyscraper',
+    'large_natural_outdoor_scenes': 'cloud forest mountain plain sea',
+    'large_omnivores_and_herbivores': 'camel cattle chimpanzee elephant kangaroo',
+    'medium_mammals': 'fox porcupine possum raccoon skunk', 'non-insect_invertebrates': 'crab lobster snail spider worm',
+    'people': 'baby boy girl man woman', 'reptiles': 'crocodile dinosaur lizard snake turtle',
+    'small_mammals': 'hamster mouse rabbit shrew squirrel', 'trees': 'maple_tree oak_tree palm_tree pine_tree willow_tree',
+    'vehicles_1': 'bicycle bus motorcycle pickup_truck train', 'vehicles_2': 'lawn_mower rocket streetcar tank tractor'}
+
+CIFAR100_FINE_TO_COARSE = tuple(CIFAR100_COARSE_CLASSES.index(next(s for s, fine in CIFAR100_SUPERCLASSES.items()
+                                                                    if c in fine.split())) for c in CIFAR100_CLASSES)
+
 # %% ../nbs/01_data.ipynb #2f03b096
 def _stats(x):
     shape = (-1, 1, 1)
@@ -57,20 +75,33 @@ def denormalize(x:torch.Tensor): # normalised images (..., 3, H, W)
 class DatasetError(ValueError):
     "A dataset file is missing, corrupt, truncated or not in the `cifar-100-python` format."
 
+DATASETS = {'cifar100': 'CIFAR-100',   # name -> what results on it are; only CIFAR-100's are CIFAR-100 results
+            'synthetic': 'SYNTHETIC data (the offline fixture), not CIFAR-100',
+            'digits': "DIGITS data (scikit-learn's real handwritten digits), not CIFAR-100"}
+
 @dataclass(repr=False)
 class CIFAR100Data:
-    "Both CIFAR-100 splits as tensors: uint8 images (N,3,32,32) and int64 fine labels (N,)."
+    "Both splits as tensors: uint8 images (N,3,32,32), int64 labels (N,), class names; which dataset they are."
     train_x: torch.Tensor  # uint8 (N,3,32,32)
-    train_y: torch.Tensor  # int64 (N,)
+    train_y: torch.Tensor  # int64 (N,) fine labels
     test_x: torch.Tensor   # uint8 (M,3,32,32)
     test_y: torch.Tensor   # int64 (M,)
-    classes: list          # the 100 fine class names, in label order
-    synthetic: bool = False # True for the `make_synthetic_cifar100` fixture: its accuracies are not CIFAR-100's
+    classes: list          # the fine class names, in label order (CIFAR-100: 100)
+    dataset: str = 'cifar100'  # a key of `DATASETS`: whose accuracies these are
+    train_coarse: torch.Tensor|None = None # int64 (N,) superclass labels, where the files have them
+    test_coarse: torch.Tensor|None = None  # int64 (M,)
+    coarse_classes: list|None = None       # superclass names (CIFAR-100: 20)
+
+    @property
+    def synthetic(self): return self.dataset == 'synthetic'
+    @property
+    def note(self):
+        "'' for CIFAR-100; otherwise what the data is, to go with every figure measured on it."
+        return '' if self.dataset == 'cifar100' else DATASETS[self.dataset]
 
     def __repr__(self):
-        kind = 'synthetic CIFAR-100 fixture' if self.synthetic else 'CIFAR-100'
-        return (f'{type(self).__name__}({kind}: train {tuple(self.train_x.shape)}, test {tuple(self.test_x.shape)}, '
-                f'{len(self.classes)} classes)')
+        return (f'{type(self).__name__}({DATASETS[self.dataset]}: train {tuple(self.train_x.shape)}, '
+                f'test {tuple(self.test_x.shape)}, {len(self.classes)} classes)')
 
 # %% ../nbs/01_data.ipynb #2bc7c4aa
 _PICKLE_OK = {('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.multiarray', '_reconstruct'),
@@ -94,20 +125,25 @@ def _read_pickle(path):
         raise DatasetError(f'{path} holds a {type(obj).__name__}, expected the dict of the cifar-100-python format.')
     return {(k.decode('latin1') if isinstance(k, bytes) else k): v for k, v in obj.items()}
 
-def _read_split(path, n_classes=100):
+def _labels(d, key, n, n_classes, path):
+    "The int64 labels `d[key]` checked: one per image, each in 0..n_classes-1."
+    y = torch.as_tensor(np.asarray(d[key], dtype=np.int64))
+    if y.shape != (n,): raise DatasetError(f'{path}: {n} images but {tuple(y.shape)} {key}.')
+    if n and (y.min() < 0 or y.max() >= n_classes): raise DatasetError(f'{path}: {key} outside 0..{n_classes - 1}.')
+    return y
+
+def _read_split(path, n_classes=100, n_coarse=None):
+    "(images, fine labels, coarse labels or None) of a split file."
     d = _read_pickle(path)
     missing = {'data', 'fine_labels'} - set(d)
     if missing: raise DatasetError(f'{path} lacks {sorted(missing)}: not a cifar-100-python split file.')
-    x, y = d['data'], d['fine_labels']
+    x = d['data']
     if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3 * 32 * 32:
         desc = f'{x.dtype} array of shape {x.shape}' if isinstance(x, np.ndarray) else type(x).__name__
         raise DatasetError(f"{path}: 'data' is a {desc}, expected uint8 of shape (N, 3072) (32x32 RGB rows).")
-    y = torch.as_tensor(np.asarray(y, dtype=np.int64))
-    if y.shape != (len(x),):
-        raise DatasetError(f'{path}: {len(x)} images but {tuple(y.shape)} labels.')
-    if len(y) and (y.min() < 0 or y.max() >= n_classes):
-        raise DatasetError(f'{path}: labels outside 0..{n_classes - 1}.')
-    return torch.from_numpy(np.ascontiguousarray(x)).view(-1, 3, 32, 32), y
+    y = _labels(d, 'fine_labels', len(x), n_classes, path)
+    yc = _labels(d, 'coarse_labels', len(x), n_coarse, path) if n_coarse and 'coarse_labels' in d else None
+    return torch.from_numpy(np.ascontiguousarray(x)).view(-1, 3, 32, 32), y, yc
 
 # %% ../nbs/01_data.ipynb #26afa1b0
 def _missing_message(folder, err=None):
@@ -122,7 +158,7 @@ def _missing_message(folder, err=None):
 
 def load_cifar100(root:str|Path='data', # folder that holds (or will hold) `cifar-100-python/`
                   download:bool=True):  # fetch and verify torchvision's archive if the files are missing
-    "CIFAR-100 from the original `cifar-100-python` pickles, as uint8 image and int64 label tensors."
+    "CIFAR-100 (or a set in its format) from the `cifar-100-python` pickles, as uint8 image and int64 label tensors."
     from torchvision.datasets import CIFAR100
     root = Path(root).expanduser()
     folder = root / CIFAR100.base_folder
@@ -133,13 +169,18 @@ def load_cifar100(root:str|Path='data', # folder that holds (or will hold) `cifa
         try: download_and_extract_archive(CIFAR100.url, str(root), filename=CIFAR100.filename, md5=CIFAR100.tgz_md5)
         except Exception as e: raise FileNotFoundError(_missing_message(folder, e)) from e
         if not all((folder / n).is_file() for n in names): raise FileNotFoundError(_missing_message(folder))
-    train_x, train_y = _read_split(folder / 'train')
-    test_x, test_y = _read_split(folder / 'test')
     meta = _read_pickle(folder / 'meta')
-    classes = meta.get('fine_label_names')
-    if not isinstance(classes, list) or len(classes) != 100:
-        raise DatasetError(f"{folder / 'meta'}: expected 100 'fine_label_names'. Extract the archive again.")
-    return CIFAR100Data(train_x, train_y, test_x, test_y, [str(c) for c in classes], bool(meta.get('synthetic', False)))
+    dataset = meta.get('dataset', 'synthetic' if meta.get('synthetic') else 'cifar100')
+    if dataset not in DATASETS: raise DatasetError(f"{folder / 'meta'} names an unknown dataset {dataset!r}.")
+    classes, coarse = meta.get('fine_label_names'), meta.get('coarse_label_names')
+    if not isinstance(classes, list) or not classes or (dataset == 'cifar100' and len(classes) != 100):
+        raise DatasetError(f"{folder / 'meta'}: expected {'100 ' if dataset == 'cifar100' else ''}'fine_label_names'. "
+                           "Extract the archive again.")
+    coarse = [str(c) for c in coarse] if isinstance(coarse, list) and coarse else None
+    splits = [_read_split(folder / s, len(classes), len(coarse) if coarse else None) for s in ('train', 'test')]
+    (train_x, train_y, train_c), (test_x, test_y, test_c) = splits
+    return CIFAR100Data(train_x, train_y, test_x, test_y, [str(c) for c in classes], dataset,
+                        train_c, test_c, coarse if train_c is not None and test_c is not None else None)
 
 # %% ../nbs/01_data.ipynb #a9cdf863
 def _shape_mask(kind, yy, xx, r):
@@ -186,55 +227,80 @@ def _synthetic_images(labels, g):
     return (img.clamp(0, 1) * 255).round().to(torch.uint8)
 
 # %% ../nbs/01_data.ipynb #f266732f
+def _write_cifar_files(root, splits, meta):
+    "Write `cifar-100-python/{train,test,meta}` under `root`: splits maps 'train'/'test' to (uint8 (N,3,32,32), fine, coarse or None)."
+    from torchvision.datasets import CIFAR100
+    root = Path(root).expanduser()
+    folder = root / CIFAR100.base_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, (x, y, yc) in splits.items():
+        d = {'filenames': [f"{meta.get('dataset', 'cifar')}_{split}_{i:05d}.png" for i in range(len(x))],
+             'batch_label': f"{meta.get('dataset', 'cifar')} {split} set (not CIFAR-100)",
+             'fine_labels': y.tolist(), 'data': x.reshape(len(x), -1).numpy()}
+        if yc is not None: d['coarse_labels'] = yc.tolist()
+        (folder / split).write_bytes(pickle.dumps(d, protocol=2))
+    (folder / 'meta').write_bytes(pickle.dumps(meta, protocol=2))
+    return root
+
 def make_synthetic_cifar100(root:str|Path,   # folder in which to write `cifar-100-python/{train,test,meta}`
                             n_train:int=5000, # training images (classes balanced up to one image)
                             n_test:int=1000,  # test images
                             seed:int=0):      # seed of the generator: same seed, same bytes
     "Write a small learnable dataset in the exact `cifar-100-python` format, marked synthetic; returns `root`."
     if n_train < 1 or n_test < 1: raise ValueError(f'n_train and n_test must be positive, got {n_train}, {n_test}.')
-    from torchvision.datasets import CIFAR100
-    root = Path(root).expanduser()
-    folder = root / CIFAR100.base_folder
-    folder.mkdir(parents=True, exist_ok=True)
-    g = torch.Generator().manual_seed(seed)
+    g, splits = torch.Generator().manual_seed(seed), {}
     for split, n in (('train', n_train), ('test', n_test)):
         y = torch.arange(n) % 100
         y = y[torch.randperm(n, generator=g)]
-        x = _synthetic_images(y, g)
-        d = {'filenames': [f'synthetic_{split}_{i:05d}.png' for i in range(n)],
-             'batch_label': f'synthetic {split} set (not CIFAR-100)',
-             'fine_labels': y.tolist(), 'coarse_labels': (y // 5).tolist(),
-             'data': x.reshape(n, -1).numpy()}
-        (folder / split).write_bytes(pickle.dumps(d, protocol=2))
+        splits[split] = (_synthetic_images(y, g), y, torch.tensor(CIFAR100_FINE_TO_COARSE)[y])
     meta = {'fine_label_names': list(CIFAR100_CLASSES), 'coarse_label_names': list(CIFAR100_COARSE_CLASSES),
-            'synthetic': True}
-    (folder / 'meta').write_bytes(pickle.dumps(meta, protocol=2))
-    return root
+            'synthetic': True, 'dataset': 'synthetic'}
+    return _write_cifar_files(root, splits, meta)
 
 # %% ../nbs/01_data.ipynb #6c3a1eac
-DATASETS = ('cifar100', 'synthetic')
+def default_data_dir(dataset:str): # a key of `DATASETS`
+    "Where each dataset lives unless a folder is given: `data` for CIFAR-100, `data/<name>` for the offline sets."
+    return Path('data') if dataset == 'cifar100' else Path('data') / dataset
 
-def default_data_dir(dataset:str): # 'cifar100' or 'synthetic'
-    "Where each dataset lives unless a folder is given: `data`, or `data/synthetic` for the fixture."
-    return Path('data/synthetic' if dataset == 'synthetic' else 'data')
-
-def load_dataset(dataset:str='cifar100',     # 'cifar100' (the real set) or 'synthetic' (the offline fixture)
+def load_dataset(dataset:str='cifar100',     # 'cifar100' (the real set), 'synthetic' or 'digits' (offline sets)
                  data_dir:str|Path|None=None, # folder holding cifar-100-python/ (default: `default_data_dir`)
-                 create:bool=True,           # download CIFAR-100 / write the fixture when missing
-                 n_train:int=5000,  # training images of a fixture written now
-                 n_test:int=1000,   # test images of a fixture written now
-                 seed:int=0):       # seed of a fixture written now
+                 create:bool=True,           # download CIFAR-100 / write an offline set when missing
+                 n_train:int=5000,  # training images of a synthetic fixture written now
+                 n_test:int=1000,   # test images of a synthetic fixture written now
+                 seed:int=0):       # seed of an offline set written now
     "The `CIFAR100Data` of `dataset` in `data_dir`, checked to be the dataset that was asked for."
-    if dataset not in DATASETS: raise DatasetError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
-    synthetic = dataset == 'synthetic'
+    if dataset not in DATASETS: raise DatasetError(f"dataset must be one of {tuple(DATASETS)}, got {dataset!r}.")
     root = Path(data_dir) if data_dir else default_data_dir(dataset)
-    if synthetic and create and not (root / 'cifar-100-python' / 'meta').exists():
-        make_synthetic_cifar100(root, n_train=n_train, n_test=n_test, seed=seed)
-    data = load_cifar100(root, download=create and not synthetic)
-    if data.synthetic != synthetic:
-        raise DatasetError(f"{root} holds the {'synthetic fixture' if data.synthetic else 'real CIFAR-100'}, but the "
-                           f"dataset asked for is {dataset!r}: point --data-dir at the right folder.")
+    if dataset != 'cifar100' and create and not (root / 'cifar-100-python' / 'meta').exists():
+        if dataset == 'synthetic': make_synthetic_cifar100(root, n_train=n_train, n_test=n_test, seed=seed)
+        else: make_digits_cifar(root, seed=seed)
+    data = load_cifar100(root, download=create and dataset == 'cifar100')
+    if data.dataset != dataset:
+        raise DatasetError(f"{root} holds {DATASETS[data.dataset]}, but the dataset asked for is {dataset!r}: "
+                           "point --data-dir at the right folder.")
     return data
+
+# %% ../nbs/01_data.ipynb #6ffc0652
+def make_digits_cifar(root:str|Path,         # folder in which to write `cifar-100-python/{train,test,meta}`
+                      test_fraction:float=0.2, # share of each class held out for the test split
+                      seed:int=0):             # seed of the split: same seed, same bytes
+    "Write scikit-learn's 1,797 real handwritten digits as 32x32 RGB images in the `cifar-100-python` format; returns `root`."
+    if not 0 < test_fraction < 1: raise ValueError(f'test_fraction must be between 0 and 1, got {test_fraction}.')
+    try: from sklearn.datasets import load_digits
+    except ImportError: raise DatasetError("The digits set comes from scikit-learn: pip install scikit-learn") from None
+    import torch.nn.functional as F
+    d = load_digits()
+    x = torch.from_numpy(d.images).float()[:, None] / 16                        # (N,1,8,8), ink 1, paper 0
+    x = F.interpolate(x, size=(32, 32), mode='bilinear', align_corners=False)
+    x = (x.clamp(0, 1) * 255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()
+    y, g = torch.from_numpy(d.target).long(), torch.Generator().manual_seed(seed)
+    test = torch.zeros(len(y), dtype=torch.bool)
+    for c in range(10):                                                          # stratified: a fifth of each class
+        i = (y == c).nonzero()[:, 0]; i = i[torch.randperm(len(i), generator=g)]
+        test[i[:round(len(i) * test_fraction)]] = True
+    splits = {s: (x[m], y[m], None) for s, m in (('train', ~test), ('test', test))}
+    meta = {'fine_label_names': [str(c) for c in range(10)], 'dataset': 'digits'}
+    return _write_cifar_files(root, splits, meta)
 
 # %% ../nbs/01_data.ipynb #e2ac5512
 def epoch_seed(seed:int, # the run's seed
