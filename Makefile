@@ -1,8 +1,9 @@
 # Thin aliases for the scripts in tools/ (which need only bash, Python 3.10+ and git).
-.PHONY: test train smoke demo bench setup
+.PHONY: test train smoke demo bench setup gpu-check
 setup: ; bash -c 'source tools/setup.sh'
 test: ; bash tools/test
 train: ; bash tools/train $(ARGS)
 smoke: ; bash tools/smoke
 demo: ; bash tools/demo $(ARGS)
 bench: ; bash -c 'source tools/setup.sh && python -m cifar_resnet.bench data && python -m cifar_resnet.bench train'
+gpu-check: ; bash tools/gpu-check $(or $(OUT),gpu-report) $(ARGS)

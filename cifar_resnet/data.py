@@ -519,7 +519,7 @@ class SeedAugment:
                  erasing_p:float=0.5,      # RandomErasing(p), scale (0.02, 0.2), ratio (0.3, 3.3), value 0
                  cutmix_alpha:float=1.0,   # CutMix: lam ~ Beta(alpha, alpha)
                  cutmix_p:float=0.5,       # probability of CutMix (per batch, as the seed; per image if below)
-                 erasing_scale:tuple=(0.02, 0.2), # RandomErasing scale (fraction of the area)
+                 erasing_scale:tuple=(0.02, 0.33), # RandomErasing scale (fraction of the area)
                  erasing_ratio:tuple=(0.3, 3.3),  # RandomErasing aspect ratio range
                  cutmix_per_image:bool=False):    # each image its own CutMix coin, lam and box (seed: one per batch)
         self.crop_padding, self.flip_p, self.rotation, self.jitter = crop_padding, flip_p, float(rotation), tuple(jitter)

@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from fastcore.basics import patch
 from .model import resnet18_cifar, load_checkpoint, read_checkpoint, unwrap_model, pick_device, HelpFormatter
-from .data import CIFAR100_CLASSES, normalize, default_data_dir
+from .data import CIFAR100_CLASSES, DATASETS, normalize, default_data_dir
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MIN_SIDE', 'CIFAR_SIZE', 'UNTRAINED_NOTE', 'TOP_CLASS', 'MAX_FILE_SIZE', 'CHROMIUM_FLAGS', 'SPACE_APP',
@@ -200,7 +200,8 @@ class Predictor:
         classes = ckpt.get('classes')
         ok = isinstance(classes, (list, tuple)) and len(classes) == model.fc.out_features and all(isinstance(c, str) for c in classes)
         info = dict(checkpoint=str(path), dataset=ckpt.get('dataset', cfg.get('dataset')), epoch=ckpt.get('epoch'))
-        note = 'trained on the SYNTHETIC fixture, not on CIFAR-100' if info['dataset'] == 'synthetic' or ckpt.get('synthetic') else ''
+        ds = info['dataset'] or ('synthetic' if ckpt.get('synthetic') else None)
+        note = f'trained on {DATASETS[ds]}' if ds in DATASETS and ds != 'cifar100' else ''
         return cls(model, classes=list(classes) if ok else None, device=device, note=note,
                    info={k: v for k, v in info.items() if v is not None})
 
@@ -269,7 +270,7 @@ def explain(self:Predictor, image, # one image of any kind `to_cifar` takes
     return pred, r.maps[0].cpu().numpy(), int(r.classes[0])
 
 # %% ../nbs/05_demo.ipynb #7bc3764d
-def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ (real or synthetic)
+def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ (CIFAR-100 or an offline set)
                    n:int=8,                  # how many images (each from another class)
                    out_dir:str|Path|None=None): # where to write the PNGs (default: a temporary folder, removed at exit)
     "Write `n` test images of different classes as PNG files; returns their paths."
@@ -283,15 +284,19 @@ def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ 
         atexit.register(shutil.rmtree, out_dir, True)        # the server's lifetime: gone when the process ends
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    prefix = 'synthetic_' if data.synthetic else 'cifar100_'
-    paths, labels = [], data.test_y.tolist()
-    for c in range(0, 100, max(1, 100 // n)):
+    paths, labels, k = [], data.test_y.tolist(), len(data.classes)
+    for c in range(0, k, max(1, k // n)):
         if c not in labels or len(paths) == n: continue
         i = labels.index(c)
-        p = out / f'{prefix}{len(paths):02d}_{data.classes[c]}.png'
+        p = out / f'{data.dataset}_{len(paths):02d}_{data.classes[c]}.png'
         Image.fromarray(data.test_x[i].permute(1, 2, 0).numpy()).save(p)
         paths.append(p)
     return paths
+
+def _examples_source(paths):
+    "Where example images (named `<dataset>_NN_<class>.png`) come from, said so that no other set passes for CIFAR-100."
+    ds = Path(paths[0]).name.split('_')[0] if paths else 'cifar100'
+    return 'the CIFAR-100 test set' if ds not in DATASETS or ds == 'cifar100' else f"the test set of {DATASETS[ds]}"
 
 # %% ../nbs/05_demo.ipynb #ef4f209c
 TOP_CLASS = 'top class'  # the class picker's default: explain the predicted class
@@ -355,7 +360,6 @@ def make_demo(predictor:Predictor,     # the model to serve
     "The Gradio app: image in; top-k label, Grad-CAM overlay with class picker and the 32x32 input out."
     import gradio as gr
     examples = example_images(_examples_dir(predictor, data_dir)) if examples is None else [str(p) for p in examples]
-    synthetic = any(Path(p).name.startswith('synthetic_') for p in examples)
     label_title = f'Top-{k}' + (f' ({predictor.note})' if predictor.note else '')
 
     def run(payload, cam_class):
@@ -378,7 +382,7 @@ def make_demo(predictor:Predictor,     # the model to serve
                 button = gr.Button('Classify', variant='primary', elem_id='classify')
                 if examples:
                     gr.Examples(examples, inputs=image, examples_per_page=len(examples),
-                                label='Examples from the ' + ('SYNTHETIC test set (not CIFAR-100)' if synthetic else 'CIFAR-100 test set'))
+                                label='Examples from ' + _examples_source(examples))
             with gr.Column():
                 label = gr.Label(num_top_classes=k, label=label_title, elem_id='top5')
                 status = gr.Markdown(elem_id='status')
@@ -477,7 +481,7 @@ def export_space(checkpoint:str|Path, # a trained checkpoint (any layout `load_c
     (out / 'app.py').write_text(SPACE_APP)
     (out / 'requirements.txt').write_text('\n'.join(_requirements()) + '\n')
     note = f"\n**{predictor.note}.**\n" if predictor.note else ''
-    source = 'the synthetic test set (not CIFAR-100)' if ex and ex[0].name.startswith('synthetic_') else 'the CIFAR-100 test set'
+    source = _examples_source(ex)
     (out / 'README.md').write_text(f"""---
 title: {title}
 emoji: 🔍

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from .model import unwrap_model, load_checkpoint, pick_device, HelpFormatter
-from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_cifar100, make_synthetic_cifar100, load_dataset
+from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_cifar100, make_synthetic_cifar100, load_dataset, DATASETS
 
 # %% auto #0
 __all__ = ['METHODS', 'conv_layer_names', 'resolve_layer', 'eval_mode', 'capture_output', 'CAMResult', 'grad_cam', 'Faithfulness',
@@ -356,8 +356,8 @@ def gradcam_gallery(model:nn.Module,  # the classifier (wrappers are removed), o
         chosen.append(torch.cat([ok, bad])[:per_class])
     flat = torch.cat(chosen)
     cams = _cams(net, x[flat], layer_name, method, batch_size, device)
-    synthetic = bool(getattr(data, 'synthetic', False))
-    kind = 'synthetic fixture' if synthetic else 'CIFAR-100'
+    note = getattr(data, 'note', '')
+    where = f'test set of {note}' if note else 'CIFAR-100 test set'
     acc = (pred == y).float().mean().item()
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     paths, best, k = [], [], 0
@@ -370,13 +370,13 @@ def gradcam_gallery(model:nn.Module,  # the classifier (wrappers are removed), o
             if len(rows) == 1: best.append((p.overlay, names[c][:14], col))
         if not rows: best.append((None, names[c][:14], 'gray'))
         n_ok = sum(col == 'green' for col in colours)
-        title = f"{c:03d} {names[c]}: {n_ok}/{len(rows)} shown correct ({method} at {layer_name}; {kind} test set)"
+        title = f"{c:03d} {names[c]}: {n_ok}/{len(rows)} shown correct ({method} at {layer_name}; {where})"
         fig = _mosaic(rows, labels, colours, ncols=2, title=title)
         path = out_dir / f'class_{c:03d}_{_safe_name(names[c])}.png'
         fig.savefig(path); plt.close(fig); paths.append(path)
     blank = np.full((32 * 2, 32 * 2, 3), 0.85, np.float32)
     tiles = [blank if t is None else t[::scale, ::scale].repeat(2, 0).repeat(2, 1) for t, _, _ in best]
-    title = f"Grad-CAM gallery, {kind} test set: top-1 accuracy {acc:.1%}" + (' (synthetic)' if synthetic else '')
+    title = f"Grad-CAM gallery, {where}: top-1 accuracy {acc:.1%}"
     fig = _mosaic(tiles, [n for _, n, _ in best], [col for _, _, col in best], ncols=10, title=title, fontsize=6)
     fig.savefig(out_dir / 'index.png'); plt.close(fig)
     return paths + [out_dir / 'index.png']
@@ -387,8 +387,8 @@ def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.arg
     p = argparse.ArgumentParser(prog='cifar_resnet_gradcam', formatter_class=HelpFormatter,
                                 description='Write a Grad-CAM gallery (class_NNN_name.png per class, and index.png) for a checkpoint.')
     p.add_argument('--checkpoint', required=True, help='model checkpoint (.pt/.pth), any layout load_checkpoint reads')
-    p.add_argument('--data-dir', default=None, help='folder holding cifar-100-python/ (default: data, or data/synthetic for the synthetic set)')
-    p.add_argument('--dataset', default='cifar100', choices=('cifar100', 'synthetic'), help='which test set to explain')
+    p.add_argument('--data-dir', default=None, help='folder holding cifar-100-python/ (default: data, or data/<dataset> for the offline sets)')
+    p.add_argument('--dataset', default='cifar100', choices=tuple(DATASETS), help='which test set to explain')
     p.add_argument('--out', default='gradcam', help='output folder')
     p.add_argument('--per-class', type=int, default=4, help='images per class')
     p.add_argument('--layer', default=None, help="layer to explain, e.g. layer4.1.conv2 (the default) or layer3.1.conv2")
@@ -432,7 +432,7 @@ def explorer_figure(model:nn.Module, # the classifier
             lab, col = _label(int(cls), pred[k].item(), conf[k].item(), names)
             labels.append(('✓ ' if col == 'green' else '✗ ') + lab); colours.append(col)
     n_ok = sum(c == 'green' for c in colours)
-    kind = '; synthetic test set' if getattr(data, 'synthetic', False) else ''
+    kind = f"; {getattr(data, 'note', '')}" if getattr(data, 'note', '') else ''
     title = f"{int(cls):03d} {names[cls]}: {n_ok}/{len(idx)} correct ({method} at {layer_name}{kind})"
     return _mosaic(tiles, labels, colours, ncols, title)
 

@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'BasicBlock', 'ResNet', 'resnet18_cifar', 'resnet34_cifar', 'unwrap_model', 'pick_device',
-           'atomic_write', 'save_checkpoint', 'CheckpointError', 'normalize_state_dict', 'read_checkpoint',
-           'load_checkpoint', 'Table', 'model_groups', 'model_summary', 'HelpFormatter']
+__all__ = ['CHECKPOINT_FORMAT', 'BasicBlock', 'GlobalAvgPool2d', 'ResNet', 'resnet18_cifar', 'resnet34_cifar', 'unwrap_model',
+           'pick_device', 'atomic_write', 'save_checkpoint', 'CheckpointError', 'normalize_state_dict',
+           'read_checkpoint', 'load_checkpoint', 'Table', 'model_groups', 'model_summary', 'HelpFormatter']
 
 # %% ../nbs/00_model.ipynb #ead3606e
 class BasicBlock(nn.Module):
@@ -38,6 +38,12 @@ class BasicBlock(nn.Module):
         out = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
         return self.relu2(out + self.shortcut(x))
 
+# %% ../nbs/00_model.ipynb #936ff565
+class GlobalAvgPool2d(nn.AdaptiveAvgPool2d):
+    "`AdaptiveAvgPool2d(1)` computed as a mean over the spatial axes: same result, deterministic backward on CUDA."
+    def __init__(self): super().__init__(1)
+    def forward(self, x): return x.mean((-2, -1), keepdim=True)
+
 # %% ../nbs/00_model.ipynb #a612f6ee
 class ResNet(nn.Module):
     "CIFAR ResNet: 3x3 stem (stride 1, no max-pool), four stages of blocks, global average pool, dropout, linear head."
@@ -57,7 +63,7 @@ class ResNet(nn.Module):
             blocks = []
             for s in strides: blocks.append(BasicBlock(in_planes, w, s)); in_planes = w
             setattr(self, f'layer{i+1}', nn.Sequential(*blocks))
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.avgpool = GlobalAvgPool2d()
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(in_planes, num_classes)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_train.ipynb #12d3b6fd
 from __future__ import annotations
-import os, sys, csv, json, math, time, copy, argparse, tempfile, contextlib, warnings
+import os, sys, csv, json, math, time, copy, argparse, inspect, tempfile, contextlib, warnings
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 import torch
@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 from .model import ResNet, unwrap_model, atomic_write, save_checkpoint, read_checkpoint, Table, pick_device, HelpFormatter
-from .data import (normalize, load_cifar100, load_dataset, default_data_dir, DeviceLoader, SeedAugment)
+from .data import normalize, load_cifar100, load_dataset, default_data_dir, DeviceLoader, SeedAugment, DATASETS
 
 # %% auto #0
 __all__ = ['RESUMABLE_CHANGES', 'TrainConfig', 'make_optimizer', 'make_scheduler', 'mixed_cross_entropy', 'make_train_step',
@@ -22,6 +22,9 @@ __all__ = ['RESUMABLE_CHANGES', 'TrainConfig', 'make_optimizer', 'make_scheduler
 
 # %% ../nbs/02_train.ipynb #f876541c
 def _f(default, help, **kw): return field(default=default, metadata=dict(help=help, **kw))
+
+_AUG = inspect.signature(SeedAugment).parameters   # the augmentation's parameters, with the seed's values as defaults
+def _aug(name, help): return _f(_AUG[name].default, help)
 
 @dataclass
 class TrainConfig:
@@ -39,24 +42,28 @@ class TrainConfig:
     dropout:float = _f(0.3, "dropout before the linear head")
     num_blocks:tuple = _f((2, 2, 2, 2), "BasicBlocks per stage: 2 2 2 2 is ResNet-18, 3 4 6 3 ResNet-34")
     widths:tuple = _f((64, 128, 256, 512), "channels of the four stages")
-    crop_padding:int = _f(4, "random crop padding (pixels)")
-    flip_p:float = _f(0.5, "horizontal flip probability")
-    rotation:float = _f(15.0, "random rotation range in degrees (+-)")
-    jitter:tuple = _f((0.2, 0.2, 0.2, 0.02), "colour jitter: brightness contrast saturation hue")
-    erasing_p:float = _f(0.5, "random erasing probability")
-    cutmix_alpha:float = _f(1.0, "CutMix Beta(alpha, alpha) parameter")
-    cutmix_p:float = _f(0.5, "probability that a batch gets CutMix (one box and lambda per batch, as in the seed)")
-    amp:str = _f('auto', "mixed precision: auto (fp16 on CUDA as in the seed, off on CPU), off, fp16, bf16",
+    crop_padding:int = _aug('crop_padding', "random crop padding (pixels)")
+    flip_p:float = _aug('flip_p', "horizontal flip probability")
+    rotation:float = _aug('rotation', "random rotation range in degrees (+-)")
+    jitter:tuple = _aug('jitter', "colour jitter: brightness contrast saturation hue")
+    erasing_p:float = _aug('erasing_p', "random erasing probability")
+    erasing_scale:tuple = _aug('erasing_scale', "random erasing: range of the erased area, as fractions of the image")
+    erasing_ratio:tuple = _aug('erasing_ratio', "random erasing: range of the box's aspect ratio")
+    cutmix_alpha:float = _aug('cutmix_alpha', "CutMix Beta(alpha, alpha) parameter")
+    cutmix_p:float = _aug('cutmix_p', "probability of CutMix (per batch as in the seed, or per image)")
+    cutmix_per_image:bool = _aug('cutmix_per_image', "CutMix: every image its own coin, lambda and box (the seed: one per batch)")
+    amp:str = _f('auto', "mixed precision of training: auto (fp16 + GradScaler on CUDA, as the seed; off elsewhere), off, fp16, bf16",
                  choices=('auto', 'off', 'fp16', 'bf16'))
     channels_last:bool = _f(False, "channels_last memory format (faster convolutions on tensor-core GPUs)")
     compile:bool = _f(False, "torch.compile the model")
     ema:float = _f(0.0, "decay of an exponential moving average of the weights, evaluated and saved as the model (0: off)")
+    eval_amp:bool = _f(False, "evaluate under the training's autocast too (the seed evaluates in fp32)")
     tta_flip:bool = _f(False, "test-time augmentation: average the logits of each test image and its mirror")
     deterministic:bool = _f(False, "deterministic algorithms only (slower on GPU; CPU runs are deterministic anyway)")
-    seed:int = _f(0, "seed of the weights, the shuffling, the augmentation and dropout")
-    dataset:str = _f('cifar100', "cifar100, or synthetic: a small offline fixture (its accuracies say nothing about CIFAR-100)",
-                     choices=('cifar100', 'synthetic'))
-    data_dir:str = _f('', "folder holding cifar-100-python/ (default: data, or data/synthetic for the synthetic set)")
+    seed:int = _f(42, "seed of the weights, the shuffling, the augmentation and dropout (the seed's notebook: 42)")
+    dataset:str = _f('cifar100', "cifar100; or an offline set, synthetic (a learnable fixture) or digits (scikit-learn's real "
+                     "handwritten digits): their accuracies say nothing about CIFAR-100", choices=tuple(DATASETS))
+    data_dir:str = _f('', "folder holding cifar-100-python/ (default: data, or data/<dataset> for the offline sets)")
     synthetic_train:int = _f(5000, "images in the synthetic training set (when it is created)")
     synthetic_test:int = _f(1000, "images in the synthetic test set (when it is created)")
     out:str = _f('runs/seed', "run folder for checkpoints (best.pt, last.pt), logs and plots")
@@ -112,12 +119,9 @@ def mixed_cross_entropy(logits:torch.Tensor, # (B, C) scores
 
 # %% ../nbs/02_train.ipynb #17faa291
 def _amp_dtype(amp:str, device:torch.device):
-    "The autocast dtype for `amp` on `device` (None: full precision)."
-    if amp == 'auto': return torch.float16 if device.type == 'cuda' else None
-    if amp == 'off': return None
-    if amp == 'fp16' and device.type != 'cuda':
-        raise ValueError(f"amp='fp16' needs a CUDA device (got {device}); use amp='bf16' on {device.type}.")
-    return dict(fp16=torch.float16, bf16=torch.bfloat16)[amp]
+    "The autocast dtype for `amp` on `device` (None: full precision); 'auto' is the seed's fp16 on CUDA, off elsewhere."
+    if amp == 'auto': amp = 'fp16' if device.type == 'cuda' else 'off'
+    return dict(off=None, fp16=torch.float16, bf16=torch.bfloat16)[amp]
 
 def _autocast(device, dtype):
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
@@ -138,7 +142,7 @@ def make_train_step(net:nn.Module,           # the network as called (possibly D
         loss = mixed_cross_entropy(logits.float(), y_a, y_b, lam, label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
-        scaler.step(optimizer); scaler.update()
+        scaler.step(optimizer); scaler.update()   # a step whose gradients overflowed is skipped, and the scale halves
         if scheduler is not None: scheduler.step()
         return loss.detach(), logits.detach()
     return step
@@ -192,16 +196,16 @@ _MD_COLS = [('Epoch', 'epoch', '{:d}'), ('Train Loss', 'train_loss', '{:.4f}'), 
             ('Test Loss', 'test_loss', '{:.4f}'), ('Test Acc (%)', 'test_acc', '{:.2f}')]
 
 def history_markdown(history:list, # per-epoch dicts with epoch, train_loss, train_acc, test_loss, test_acc
-                     synthetic:bool=False): # label the table as synthetic-data results
+                     note:str=''):  # what the data is when it is not CIFAR-100 (`CIFAR100Data.note`), in the title
     "The history as a Markdown table in the seed's layout."
-    head = "# Training log" + (" (SYNTHETIC data: these accuracies say nothing about CIFAR-100)" if synthetic else "") + "\n\n"
+    head = "# Training log" + (f" ({note}: these accuracies say nothing about CIFAR-100)" if note else "") + "\n\n"
     rows = ['| ' + ' | '.join(c for c, _, _ in _MD_COLS) + ' |', '| ' + ' | '.join('----:' for _ in _MD_COLS) + ' |']
     rows += ['| ' + ' | '.join(fmt.format(h[k]) for _, k, fmt in _MD_COLS) + ' |' for h in history]
     return head + '\n'.join(rows) + '\n'
 
 def write_logs(history:list,    # per-epoch dicts
                out:str|Path,     # run folder
-               synthetic:bool=False): # label the Markdown table as synthetic-data results
+               note:str=''):     # what the data is when it is not CIFAR-100, in the Markdown table's title
     "Write `log.csv` and `training_log.md` into the run folder `out`, atomically."
     out = Path(out)
     keys = list(dict.fromkeys(k for h in history for k in h))
@@ -209,7 +213,7 @@ def write_logs(history:list,    # per-epoch dicts
         import io
         s = io.StringIO(); w = csv.DictWriter(s, keys); w.writeheader(); w.writerows(history); f.write(s.getvalue().encode())
     atomic_write(out / 'log.csv', csv_fn)
-    atomic_write(out / 'training_log.md', lambda f: f.write(history_markdown(history, synthetic).encode()))
+    atomic_write(out / 'training_log.md', lambda f: f.write(history_markdown(history, note).encode()))
 
 # %% ../nbs/02_train.ipynb #c4628f69
 def plot_history(history:list, # per-epoch dicts (see `train`)
@@ -415,17 +419,21 @@ def _determinism(on:bool):
 # %% ../nbs/02_train.ipynb #482e6a76
 @dataclass
 class TrainResult:
-    "What `train` returns: history, paths, the trained model (EMA if on) and whether the data was synthetic."
+    "What `train` returns: history, paths, the trained model (EMA if on) and which dataset it learnt."
     history:list
     out:Path
     best_path:Path|None
     last_path:Path|None
     model:nn.Module
-    synthetic:bool
+    dataset:str = 'cifar100'   # a key of `DATASETS`
+    @property
+    def synthetic(self): return self.dataset == 'synthetic'
+    @property
+    def note(self): return '' if self.dataset == 'cifar100' else DATASETS[self.dataset]
     @property
     def best(self): return max(self.history, key=lambda h: h['test_acc']) if self.history else None
     def __repr__(self):
-        b, tag = self.best, ' (SYNTHETIC data)' if self.synthetic else ''
+        b, tag = self.best, f' ({self.note})' if self.note else ''
         if b is None: return f"TrainResult(out={self.out}, no epochs)"
         return (f"TrainResult(out={self.out}, epochs={self.history[-1]['epoch']}, best test top-1 {b['test_acc']:.2f}% "
                 f"(top-5 {b['test_top5']:.2f}%) at epoch {b['epoch']}{tag})")
@@ -486,13 +494,12 @@ def _train(cfg, resume, held):
         sched = make_scheduler(opt, cfg, len(loader))
         scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
         ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
-        aug = SeedAugment(crop_padding=cfg.crop_padding, flip_p=cfg.flip_p, rotation=cfg.rotation, jitter=cfg.jitter,
-                          erasing_p=cfg.erasing_p, cutmix_alpha=cfg.cutmix_alpha, cutmix_p=cfg.cutmix_p)
-        gen = torch.Generator(device).manual_seed(cfg.seed * 1000 + rank)
+        aug = SeedAugment(**{k: getattr(cfg, k) for k in _AUG})
+        gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)   # on the CPU: the same draws on every device
         torch.manual_seed(cfg.seed * 1000 + rank + 1)        # dropout's stream, different per rank
         test_x, test_y = data.test_x[rank::world].to(device), data.test_y[rank::world].to(device)
         epoch, pos, step, history = 0, 0, 0, []
-        sums = torch.zeros(3, dtype=torch.float64, device=device)   # loss*n, correct, n of the current epoch
+        sums = torch.zeros(4, dtype=torch.float64, device=device)   # loss*n, hits on y_a, lam-weighted hits, n of the epoch
         if ck is not None:
             model.load_state_dict(ck.get('train_model', ck['model']))
             if ema is not None: ema.module.load_state_dict(ck['model'])
@@ -512,7 +519,7 @@ def _train(cfg, resume, held):
         best_acc = max((h['test_acc'] for h in history), default=-1.0)
         best_path, last_path = out / 'best.pt', out / 'last.pt'
         show = cfg.progress and rank == 0
-        tag = ' [synthetic]' if data.synthetic else ''
+        tag = f' [{cfg.dataset}]' if data.note else ''
 
         def gather_rng():
             "The random states of every rank (rank 0 saves them all)."
@@ -531,7 +538,7 @@ def _train(cfg, resume, held):
                             optimizer=opt.state_dict(), scheduler=sched.state_dict(), scaler=scaler.state_dict(),
                             epoch=epoch_, batch=pos_, step=step, rng=rng, epoch_sums=sums.cpu(),
                             config=asdict(cfg), history=history, metrics=metrics, world_size=world,
-                            classes=list(data.classes), synthetic=bool(data.synthetic), dataset=cfg.dataset)
+                            classes=list(data.classes), synthetic=data.synthetic, dataset=data.dataset)
 
         def check_finite(loss_sum, where):
             if not math.isfinite(loss_sum):
@@ -541,7 +548,7 @@ def _train(cfg, resume, held):
 
         ebar = tqdm(total=cfg.epochs, initial=epoch, desc=f'epochs{tag}', disable=not show, unit='ep')
         while epoch < cfg.epochs:
-            model.train(); t0 = time.perf_counter(); n0 = sums[2].item()
+            model.train(); t0 = time.perf_counter(); n0 = sums[3].item()
             bbar = tqdm(total=len(loader), initial=pos, desc=f'epoch {epoch + 1}', leave=False, disable=not show, unit='batch')
             for i, (x, y) in enumerate(loader.batches(epoch, start=pos), start=pos):
                 lr_now = sched.get_last_lr()[0]
@@ -549,12 +556,13 @@ def _train(cfg, resume, held):
                 loss, logits = train_step(xb, y_a, y_b, lam)
                 if ema is not None: ema.update(model)
                 pred = logits.argmax(1); lam = lam.to(torch.float64)
-                sums += torch.stack([loss.double() * len(y), (lam * (pred == y_a) + (1 - lam) * (pred == y_b)).sum(),
+                sums += torch.stack([loss.double() * len(y), (pred == y_a).sum().double(),
+                                     (lam * (pred == y_a) + (1 - lam) * (pred == y_b)).sum(),
                                      torch.tensor(float(len(y)), dtype=torch.float64, device=device)])
                 step += 1; bbar.update(1)
                 if (i + 1) % cfg.log_every == 0 or i + 1 == len(loader):
                     s = sums.tolist(); check_finite(s[0], f"epoch {epoch + 1}, batch {i + 1}")
-                    bbar.set_postfix(loss=f"{s[0] / s[2]:.4f}", acc=f"{100 * s[1] / s[2]:.2f}%", refresh=False)
+                    bbar.set_postfix(loss=f"{s[0] / s[3]:.4f}", acc=f"{100 * s[1] / s[3]:.2f}%", refresh=False)
                 if cfg.save_every and step % cfg.save_every == 0 and i + 1 < len(loader):
                     check_finite(sums[0].item(), f"epoch {epoch + 1}, batch {i + 1}")
                     save(last_path, epoch, i + 1, None)
@@ -565,19 +573,20 @@ def _train(cfg, resume, held):
             tot = _all_reduce(sums.clone(), world).tolist()
             check_finite(tot[0], f"end of epoch {epoch + 1}")
             ev = _all_reduce(evaluate(ema.module if ema is not None else model, test_x, test_y, cfg.eval_batch_size, device,
-                                      amp_dtype, cfg.channels_last, cfg.tta_flip, cfg.label_smoothing), world).tolist()
+                                      amp_dtype if cfg.eval_amp else None, cfg.channels_last, cfg.tta_flip,
+                                      cfg.label_smoothing), world).tolist()
             dt = time.perf_counter() - t0
             epoch += 1; pos = 0
-            h = dict(epoch=epoch, train_loss=tot[0] / tot[2], train_acc=100 * tot[1] / tot[2], test_loss=ev[0] / ev[3],
-                     test_acc=100 * ev[1] / ev[3], test_top5=100 * ev[2] / ev[3], lr=lr_now,
-                     time_s=dt, images_per_s=(tot[2] - n0 * world) / dt)
+            h = dict(epoch=epoch, train_loss=tot[0] / tot[3], train_acc=100 * tot[1] / tot[3],
+                     train_acc_mixed=100 * tot[2] / tot[3], test_loss=ev[0] / ev[3], test_acc=100 * ev[1] / ev[3],
+                     test_top5=100 * ev[2] / ev[3], lr=lr_now, time_s=dt, images_per_s=(tot[3] - n0 * world) / dt)
             history.append(h); sums.zero_()
             improved = h['test_acc'] > best_acc
             if improved: best_acc = h['test_acc']
             save(last_path, epoch, 0, h)
             if improved and rank == 0: atomic_write(best_path, lambda f: f.write(last_path.read_bytes()))
             if rank == 0:
-                write_logs(history, out, data.synthetic)
+                write_logs(history, out, data.note)
                 if epoch == cfg.epochs or epoch % 10 == 0:
                     import matplotlib.pyplot as plt
                     plt.close(plot_history(history, out / 'curves.png', title=f"{out.name}{tag}"))
@@ -585,7 +594,7 @@ def _train(cfg, resume, held):
         ebar.close()
     if world > 1: barrier()
     return TrainResult(history, out, best_path if best_path.exists() else None, last_path if last_path.exists() else None,
-                       ema.module if ema is not None else model, bool(data.synthetic))
+                       ema.module if ema is not None else model, data.dataset)
 
 # %% ../nbs/02_train.ipynb #e0dceaab
 def train_arg_parser():
