@@ -4,20 +4,21 @@
 
 # %% ../nbs/03_gradcam.ipynb #7ae5c1d1
 from __future__ import annotations
-import argparse, io, re
-from contextlib import contextmanager
+import io, re
+from typing import Literal
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .model import unwrap_model, load_checkpoint, pick_device, HelpFormatter
+from .core import pick_device, eval_mode, capture_outputs, cli_parser, run_cli
+from .model import unwrap_model, read_model
 from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_cifar100, make_synthetic_cifar100, load_dataset, DATASETS
 
 # %% auto #0
-__all__ = ['METHODS', 'conv_layer_names', 'resolve_layer', 'eval_mode', 'capture_output', 'CAMResult', 'grad_cam', 'Faithfulness',
-           'deletion_insertion', 'CAMPanels', 'cam_panels', 'plot_cam', 'gradcam_gallery', 'gradcam_cli',
+__all__ = ['METHODS', 'conv_layer_names', 'resolve_layer', 'CAMResult', 'grad_cam', 'Faithfulness', 'deletion_insertion',
+           'CAMPanels', 'cam_panels', 'plot_cam', 'gradcam_gallery', 'gradcam_command', 'gradcam_cli',
            'explorer_figure', 'gradcam_explorer']
 
 # %% ../nbs/03_gradcam.ipynb #471a8dbb
@@ -53,24 +54,6 @@ def resolve_layer(model:nn.Module, # a network, possibly wrapped
                              f"{', '.join(conv_layer_names(net)[-3:])}; conv_layer_names(model) lists them all.")
         m = kids[part]; done.append(part)
     return '.'.join(done), m
-
-# %% ../nbs/03_gradcam.ipynb #7447d1ee
-@contextmanager
-def eval_mode(net:nn.Module): # the network to put in eval mode for the duration of the block
-    "Put `net` in eval mode inside the block and restore every module's own `training` flag on exit."
-    modes = [(m, m.training) for m in net.modules()]
-    net.eval()
-    try: yield net
-    finally:
-        for m, t in modes: m.training = t
-
-@contextmanager
-def capture_output(layer:nn.Module): # the module whose outputs to record
-    "Yield a list that collects `layer`'s outputs during the block; the forward hook is removed on exit, also on errors."
-    outs = []
-    handle = layer.register_forward_hook(lambda m, i, o: outs.append(o))
-    try: yield outs
-    finally: handle.remove()
 
 # %% ../nbs/03_gradcam.ipynb #92e8f3fe
 def _hook_count(net):
@@ -154,11 +137,11 @@ def grad_cam(model:nn.Module,  # a network (DDP/DataParallel/`torch.compile` wra
     _check_images(x, net)
     name, layer = resolve_layer(net, target_layer)
     x = x.detach().to(_model_device(net, x.device))
-    with eval_mode(net), capture_output(layer) as outs, torch.inference_mode(False), torch.enable_grad():
+    with eval_mode(net), capture_outputs({name: layer}) as outs, torch.inference_mode(False), torch.enable_grad():
         logits = net(x.clone().requires_grad_(True))  # an input that needs grad: works with frozen parameters too
-        if len(outs) != 1:
-            raise ValueError(f"Layer {name!r} ran {len(outs)} times in one forward pass; Grad-CAM needs a layer that runs once.")
-        act = outs[0]
+        if len(outs[name]) != 1:
+            raise ValueError(f"Layer {name!r} ran {len(outs[name])} times in one forward pass; Grad-CAM needs a layer that runs once.")
+        act = outs[name][0]
         if not isinstance(act, torch.Tensor) or act.ndim != 4:
             raise ValueError(f"Layer {name!r} does not output a (B, C, H, W) feature map; pick a conv layer, "
                              f"e.g. {conv_layer_names(net)[-1]!r}.")
@@ -382,28 +365,27 @@ def gradcam_gallery(model:nn.Module,  # the classifier (wrappers are removed), o
     return paths + [out_dir / 'index.png']
 
 # %% ../nbs/03_gradcam.ipynb #35848ba3
+def gradcam_command(checkpoint:str,                  # model checkpoint (.pt/.pth), any layout `load_checkpoint` reads
+                    dataset:Literal[tuple(DATASETS)]='cifar100', # which test set to explain
+                    data_dir:str|None=None,          # folder holding cifar-100-python/ (default: data, or data/<dataset> for the offline sets)
+                    out:str='gradcam',               # output folder
+                    per_class:int=4,                 # images per class
+                    layer:str|None=None,             # layer to explain, e.g. layer4.1.conv2 (the default) or layer3.1.conv2
+                    method:Literal[METHODS]='gradcam', # explanation method
+                    batch_size:int=250,              # images per forward/backward pass
+                    device:str='auto'):              # auto (CUDA if available), cpu, cuda, cuda:N
+    "The Grad-CAM gallery of a checkpoint's model on a test set (`gradcam_gallery`); returns the paths written."
+    dev = pick_device(device)
+    model = read_model(checkpoint).model.to(dev)
+    return gradcam_gallery(model, load_dataset(dataset, data_dir), out, per_class, layer, method, batch_size)
+
 def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.argv[1:])
     "Console script `cifar_resnet_gradcam`: write the Grad-CAM gallery of a checkpoint."
-    p = argparse.ArgumentParser(prog='cifar_resnet_gradcam', formatter_class=HelpFormatter,
-                                description='Write a Grad-CAM gallery (class_NNN_name.png per class, and index.png) for a checkpoint.')
-    p.add_argument('--checkpoint', required=True, help='model checkpoint (.pt/.pth), any layout load_checkpoint reads')
-    p.add_argument('--data-dir', default=None, help='folder holding cifar-100-python/ (default: data, or data/<dataset> for the offline sets)')
-    p.add_argument('--dataset', default='cifar100', choices=tuple(DATASETS), help='which test set to explain')
-    p.add_argument('--out', default='gradcam', help='output folder')
-    p.add_argument('--per-class', type=int, default=4, help='images per class')
-    p.add_argument('--layer', default=None, help="layer to explain, e.g. layer4.1.conv2 (the default) or layer3.1.conv2")
-    p.add_argument('--method', default='gradcam', choices=METHODS, help='explanation method')
-    p.add_argument('--batch-size', type=int, default=250, help='images per forward/backward pass')
-    p.add_argument('--device', default=None, help='auto, cpu, cuda, cuda:N (default: CUDA if available, else CPU)')
-    a = p.parse_args(argv)
-    try:
-        device = pick_device(a.device)
-        model = load_checkpoint(a.checkpoint).to(device)
-        data = load_dataset(a.dataset, a.data_dir)
-        paths = gradcam_gallery(model, data, a.out, a.per_class, a.layer, a.method, a.batch_size)
-    except (ValueError, TypeError, FileNotFoundError) as e:   # CheckpointError and DatasetError are ValueErrors
-        p.exit(2, f'{p.prog}: error: {e}\n')
-    print(f'{p.prog}: wrote {len(paths) - 1} class pictures and {paths[-1].name} to {a.out}')
+    prog = 'cifar_resnet_gradcam'
+    args = vars(cli_parser(prog, 'Write a Grad-CAM gallery (class_NNN_name.png per class, and index.png) for a checkpoint.',
+                           gradcam_command).parse_args(argv))
+    paths = run_cli(prog, gradcam_command, args)
+    print(f'{prog}: wrote {len(paths) - 1} class pictures and {paths[-1].name} to {args["out"]}')
     # returns None: a console script's return value becomes its exit status
 
 # %% ../nbs/03_gradcam.ipynb #d3b96903

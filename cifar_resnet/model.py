@@ -4,15 +4,17 @@
 
 # %% ../nbs/00_model.ipynb #30f626f2
 from __future__ import annotations
-import argparse, os, zipfile, tempfile
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
+from .core import atomic_write, Table, eval_mode, capture_outputs
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'BasicBlock', 'GlobalAvgPool2d', 'ResNet', 'resnet18_cifar', 'resnet34_cifar', 'unwrap_model',
-           'pick_device', 'atomic_write', 'save_checkpoint', 'CheckpointError', 'normalize_state_dict',
-           'read_checkpoint', 'load_checkpoint', 'Table', 'model_groups', 'model_summary', 'HelpFormatter']
+__all__ = ['MODEL_FORMAT', 'BasicBlock', 'GlobalAvgPool2d', 'ResNet', 'resnet18_cifar', 'resnet34_cifar', 'unwrap_model',
+           'save_checkpoint', 'CheckpointError', 'normalize_state_dict', 'read_checkpoint', 'load_checkpoint',
+           'ModelCheckpoint', 'read_model', 'model_groups', 'model_summary']
 
 # %% ../nbs/00_model.ipynb #ead3606e
 class BasicBlock(nn.Module):
@@ -94,56 +96,15 @@ def unwrap_model(model:nn.Module): # a model, possibly wrapped by DDP, DataParal
         elif isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)): model = model.module
         else: return model
 
-# %% ../nbs/00_model.ipynb #6bd61ace
-def pick_device(name:str|torch.device|None='auto', # 'auto' or None (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:N', 'mps'
-                local_rank:int=0):  # the GPU that 'auto' and a bare 'cuda' mean (under DDP: the rank on this node)
-    "The `torch.device` a name asks for, or a `ValueError` that says why it cannot be used here."
-    if name is None or name == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(name)
-    except (RuntimeError, TypeError): raise ValueError(f"Unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps.") from None
-    if dev.type == 'cuda':
-        if not torch.cuda.is_available(): raise ValueError(f"Device {name!r} requested but CUDA is not available here: use cpu.")
-        if dev.index is None: dev = torch.device('cuda', local_rank)
-        if dev.index >= torch.cuda.device_count():
-            raise ValueError(f"Device {str(dev)!r} requested but this machine has {torch.cuda.device_count()} GPU(s).")
-    if dev.type == 'mps' and not torch.backends.mps.is_available():
-        raise ValueError(f"Device {name!r} requested but MPS (Apple GPU) is not available here: use cpu.")
-    return dev
-
 # %% ../nbs/00_model.ipynb #13928ed7
-CHECKPOINT_FORMAT = 'cifar_resnet.checkpoint/1'
-
-def _umask():
-    "The process umask, read without changing it where Linux allows (os.umask sets it, briefly, for other threads too)."
-    try:
-        with open('/proc/self/status') as f:
-            return next(int(l.split()[1], 8) for l in f if l.startswith('Umask:'))
-    except (OSError, StopIteration, ValueError):
-        mask = os.umask(0o22); os.umask(mask); return mask
-
-def atomic_write(path:str|Path, # file to write
-                 write_fn):     # called with a binary file object to write the content
-    "Write `path` atomically: temp file in the same folder, flush, fsync, rename."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; a checkpoint gets a normal file's mode
-        with os.fdopen(fd, 'wb') as f:
-            write_fn(f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try: os.fsync(dfd)
-    finally: os.close(dfd)
+MODEL_FORMAT = 'cifar_resnet.model/2'   # the format tag of a model checkpoint (format 1 also held the training state)
 
 def save_checkpoint(path:str|Path,   # where to write (atomically)
                     model:nn.Module, # the network (DDP/compile wrappers are removed)
-                    **state):        # anything else to keep: optimizer state, epoch, metrics, ... (weights_only-safe types)
-    "Save `model` (architecture and weights) and `state` to `path` in this project's checkpoint format."
+                    **meta):         # what describes it: classes, dataset, metrics, config, epoch (weights_only-safe types)
+    "Save `model` (architecture and weights) and `meta` to `path` as a model checkpoint."
     net = unwrap_model(model)
-    ckpt = dict(format=CHECKPOINT_FORMAT, arch=dict(getattr(net, 'arch', {})), model=net.state_dict(), **state)
+    ckpt = dict(format=MODEL_FORMAT, arch=dict(getattr(net, 'arch', {})), model=net.state_dict(), **meta)
     atomic_write(path, lambda f: torch.save(ckpt, f))
     return Path(path)
 
@@ -170,8 +131,9 @@ def _read(path):
     except Exception as e: err = e   # torch raises many kinds here, depending on how the bytes are wrong
     first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
     if not zipfile.is_zipfile(path):
-        kind = 'a truncated or corrupt PyTorch checkpoint' if head.startswith(b'PK') else f'not a PyTorch checkpoint (it starts with {head!r})'
-        raise CheckpointError(f"{path} is {kind}: {first}") from None
+        if head.startswith(b'PK'): raise CheckpointError(f"{path} is a truncated or corrupt PyTorch checkpoint: {first}") from None
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint (it starts with {head!r}): pass a .pt/.pth file "
+                              "written by torch.save.") from None
     if 'Unsupported global' in str(err) or 'weights_only' in str(err):
         raise CheckpointError(f"{path} holds Python objects that are not safe to load (torch.load with weights_only=True "
                               "refuses them). If you trust the file, re-save just the weights: "
@@ -228,13 +190,11 @@ def read_checkpoint(path:str|Path): # a checkpoint file
     "The checkpoint as a dict (weights_only load), with clear errors for files that are not one."
     return _read(path)
 
-def load_checkpoint(path:str|Path,          # a checkpoint in any layout described above
-                    model:nn.Module|None=None): # load into this model; None builds one from the file
-    "Load the weights of `path` into `model` (or a new `ResNet`), returned in eval mode."
-    ckpt = _read(path)
+def _into_model(ckpt, path, model=None):
+    "The weights of a loaded checkpoint, in `model` or in a `ResNet` built from the file's `arch` (or its shapes), in eval mode."
     sd = normalize_state_dict(_find_state_dict(ckpt, path))
     if model is None:
-        arch = ckpt.get('arch') if isinstance(ckpt, dict) and ckpt.get('format') == CHECKPOINT_FORMAT else None
+        arch = ckpt.get('arch') if isinstance(ckpt, dict) and str(ckpt.get('format', '')).startswith('cifar_resnet.') else None
         arch = dict(arch or _infer_arch(sd, path))
         try: model = ResNet(**arch)
         except Exception as e: raise CheckpointError(f"{path} names an architecture that cannot be built ({arch}): {e}") from None
@@ -243,22 +203,35 @@ def load_checkpoint(path:str|Path,          # a checkpoint in any layout describ
     net.load_state_dict(sd)
     return model.eval()
 
-# %% ../nbs/00_model.ipynb #d43e5ae5
-class Table(list):
-    "Rows (dicts with the same keys) shown as a Markdown table in notebooks and as text in a terminal."
-    def _cells(self):
-        cols = list(self[0]) if self else []
-        fmt = lambda v: f'{v:,}' if isinstance(v, int) and not isinstance(v, bool) else str(v)
-        return cols, [[fmt(r[c]) for c in cols] for r in self]
-    def _repr_markdown_(self):
-        cols, rows = self._cells()
-        return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] + ['| ' + ' | '.join(r) + ' |' for r in rows])
-    def __str__(self):
-        cols, rows = self._cells()
-        w = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-        line = lambda cells: '  '.join(s.rjust(n) if i else s.ljust(n) for i, (s, n) in enumerate(zip(cells, w)))
-        return '\n'.join([line(cols)] + [line(r) for r in rows])
-    def col(self, name): return [r[name] for r in self]
+def load_checkpoint(path:str|Path,          # a checkpoint in any layout described above
+                    model:nn.Module|None=None): # load into this model; None builds one from the file
+    "Load the weights of `path` into `model` (or a new `ResNet`), returned in eval mode."
+    return _into_model(_read(path), path, model)
+
+@dataclass
+class ModelCheckpoint:
+    "A network from a checkpoint, in eval mode, and what the file says about it (None where it does not say)."
+    model:nn.Module        # the network, on the CPU
+    path:Path              # the file
+    classes:list|None      # class names in label order
+    dataset:str|None       # what it was trained on: 'cifar100', 'synthetic', 'digits'
+    metrics:dict           # the figures saved with it (test accuracy of the saved epoch, ...)
+    config:dict            # the training configuration
+    epoch:int|None         # the epoch the weights are from
+    format:str             # the file's format tag ('' for a plain state dict, e.g. the seed's)
+
+def read_model(path:str|Path): # a checkpoint in any layout `load_checkpoint` reads
+    "The `ModelCheckpoint` of `path`: the network and its description, from one read of the file."
+    ckpt = _read(path)
+    model = _into_model(ckpt, path)
+    meta = ckpt if isinstance(ckpt, dict) and not _is_state_dict(ckpt) else {}
+    n = model.fc.out_features
+    classes = meta.get('classes')
+    ok = isinstance(classes, (list, tuple)) and len(classes) == n and all(isinstance(c, str) for c in classes)
+    dataset = meta.get('dataset') or ('synthetic' if meta.get('synthetic') else None)
+    dict_or = lambda v: v if isinstance(v, dict) else {}
+    return ModelCheckpoint(model, Path(path), list(classes) if ok else None, dataset, dict_or(meta.get('metrics')),
+                           dict_or(meta.get('config')), meta.get('epoch'), str(meta.get('format', '')))
 
 # %% ../nbs/00_model.ipynb #1f684aaf
 def model_groups(model:nn.Module): # a `ResNet` (wrappers are removed)
@@ -274,24 +247,8 @@ def model_summary(model:nn.Module,        # a `ResNet`
     "A `Table` of the stem, blocks and head: output shape and parameters, from one traced forward pass."
     net = unwrap_model(model)
     groups = model_groups(net)
-    shapes, hooks = {}, []
-    for name, mods in groups:
-        hooks.append(mods[-1].register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:]))))
-    was_training = net.training
     p = next(net.parameters())
-    try:
-        net.eval()
-        with torch.no_grad(): net(torch.zeros(1, *input_size, device=p.device, dtype=p.dtype))
-    finally:
-        for h in hooks: h.remove()
-        net.train(was_training)
-    return Table(dict(layer=name, output='x'.join(map(str, shapes[name])),
+    with eval_mode(net), capture_outputs({name: mods[-1] for name, mods in groups}) as outs, torch.no_grad():
+        net(torch.zeros(1, *input_size, device=p.device, dtype=p.dtype))
+    return Table(dict(layer=name, output='x'.join(map(str, outs[name][-1].shape[1:])),
                       params=sum(q.numel() for m in mods for q in m.parameters())) for name, mods in groups)
-
-# %% ../nbs/00_model.ipynb #0eedf05c
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    "`--help` that shows each flag's default, unless its help already says it, the flag is required, or it has none."
-    def _get_help_string(self, action):
-        h = action.help or ''
-        if '(default' in h or action.required or action.default is None: return h
-        return super()._get_help_string(action)

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from torch.nn.modules.utils import _pair
 from torch.overrides import TorchFunctionMode
-from .model import ResNet, Table, model_groups, unwrap_model, load_checkpoint, resnet18_cifar
+from .core import Table, eval_mode, capture_outputs
+from .model import ResNet, model_groups, unwrap_model, load_checkpoint, resnet18_cifar
 
 # %% auto #0
 __all__ = ['rf_table', 'rf_box', 'gradient_support', 'effective_rf', 'plot_erf']
@@ -252,12 +253,9 @@ def _target(net, layer):
                      f"such as {list(mods)[1:4]}.")
 
 def _forward_capture(net, x, targets):
-    "Run `net(x)` and return the outputs of the `targets` modules (hooks removed afterwards)."
-    got, hooks = {}, [m.register_forward_hook(lambda m, a, o, k=k: got.__setitem__(k, o)) for k, m in targets.items()]
-    try: net(x)
-    finally:
-        for h in hooks: h.remove()
-    return got
+    "Run `net(x)` and return the (last) output of each of the `targets` modules."
+    with capture_outputs(targets) as outs: net(x)
+    return {k: v[-1] for k, v in outs.items()}
 
 def _unit_output(out, unit, layer):
     "The scalar to differentiate: one spatial unit of a map (summed over channels), or all features of a vector."
@@ -330,16 +328,12 @@ def effective_rf(model:nn.Module|str|Path|None=None, # a model, a checkpoint pat
     elif not (isinstance(images, torch.Tensor) and images.dim() == 4 and images.is_floating_point()):
         raise ValueError("images must be a float tensor (N, C, H, W) of normalised images (see cifar_resnet.data.normalize).")
     x = images.to(p.device, p.dtype).requires_grad_(True)
-    was_training = net.training
-    try:
-        net.eval()
-        with torch.enable_grad():
-            outs = _forward_capture(net, x, targets)
-            maps = {}
-            for name in targets:
-                g, = torch.autograd.grad(_unit_output(outs[name], None, name).sum(), x, retain_graph=True)
-                maps[name] = g.abs().sum(1).mean(0).detach().float().cpu()
-    finally: net.train(was_training)
+    with eval_mode(net), torch.enable_grad():
+        outs = _forward_capture(net, x, targets)
+        maps = {}
+        for name in targets:
+            g, = torch.autograd.grad(_unit_output(outs[name], None, name).sum(), x, retain_graph=True)
+            maps[name] = g.abs().sum(1).mean(0).detach().float().cpu()
     return maps
 
 # %% ../nbs/04_rf_analysis.ipynb #130b6311
