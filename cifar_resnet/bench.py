@@ -4,52 +4,32 @@
 
 # %% ../nbs/06_bench.ipynb #a97a15b5
 from __future__ import annotations
-import argparse, inspect
-from fastcore.docments import docments
-from .model import Table
+import argparse
+from .core import Table, HelpFormatter, add_flags, run_cli
+from .data import bench_augment
+from .train import bench_train
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'bench_parser', 'main']
 
 # %% ../nbs/06_bench.ipynb #8542020f
-BENCHMARKS = {'data': ('cifar_resnet.data', 'bench_augment'),
-              'train': ('cifar_resnet.train', 'bench_train')}
-
-def _benchmark(name):
-    mod, fn = BENCHMARKS[name]
-    return getattr(__import__(mod, fromlist=[fn]), fn)
-
-def _add_flags(parser, fn):
-    "One `--flag` per parameter of `fn`, typed by its annotation or default, helped by its docment."
-    docs = docments(fn)
-    for p in inspect.signature(fn, eval_str=True).parameters.values():
-        d, ann, flag = p.default, p.annotation, f'--{p.name.replace("_", "-")}'
-        if ann in (list, dict): continue                       # structured values: from Python only
-        doc = docs.get(p.name) or ''
-        help = doc if '(default' in doc else f'{doc} (default: {d})'
-        if isinstance(d, bool) or ann is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=d, help=help)
-        elif isinstance(d, tuple) or ann is tuple:
-            parser.add_argument(flag, nargs='+', type=type(d[0]) if d else str, default=d, help=help)
-        else:
-            kind = ann if ann in (int, float, str) else type(d) if type(d) in (int, float) else str
-            parser.add_argument(flag, type=kind, default=d, help=help)
+BENCHMARKS = {'data': bench_augment, 'train': bench_train}   # name -> the function that measures (its flags: its parameters)
+_PYTHON_ONLY = ('configs',)                                  # structured arguments: from Python only
 
 def bench_parser():
-    "The `python -m cifar_resnet.bench` argument parser: one sub-command per benchmark."
+    "The `python -m cifar_resnet.bench` argument parser: one sub-command per benchmark, one flag per parameter."
     parser = argparse.ArgumentParser(prog='python -m cifar_resnet.bench', description='Side-by-side benchmarks; each prints its ratios last.')
     sub = parser.add_subparsers(dest='benchmark', required=True)
-    for name in BENCHMARKS:
-        fn = _benchmark(name)
-        _add_flags(sub.add_parser(name, help=(fn.__doc__ or '').splitlines()[0], description=fn.__doc__), fn)
+    for name, fn in BENCHMARKS.items():
+        add_flags(sub.add_parser(name, help=(fn.__doc__ or '').splitlines()[0], description=fn.__doc__,
+                                 formatter_class=HelpFormatter), fn, skip=_PYTHON_ONLY)
     return parser
 
 def main(argv:list|None=None): # arguments (default: sys.argv[1:])
     "Run the benchmark named by the first argument with the flags that follow."
-    parser = bench_parser()
-    args = vars(parser.parse_args(argv))
-    try: result = _benchmark(args.pop('benchmark'))(**args)
-    except (ValueError, TypeError) as e: parser.error(str(e))     # bad values: one line, exit status 2
+    args = vars(bench_parser().parse_args(argv))
+    name = args.pop('benchmark')
+    result = run_cli(f'python -m cifar_resnet.bench {name}', BENCHMARKS[name], args)   # bad values: one line, exit status 2
     if isinstance(result, Table): print(result)   # a benchmark that returns a table has not printed it
     return result
 

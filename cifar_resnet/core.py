@@ -13,7 +13,7 @@ from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['pick_device', 'atomic_write', 'Table', 'eval_mode', 'capture_outputs', 'HelpFormatter', 'Flag', 'cli_flags',
-           'cli_parser', 'run_cli', 'house']
+           'add_flags', 'cli_parser', 'run_cli', 'house']
 
 # %% ../nbs/00_core.ipynb #a2d2ccc9
 def pick_device(name:str|torch.device|None='auto', # 'auto' or None (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:N', 'mps'
@@ -143,12 +143,10 @@ class _Parser(argparse.ArgumentParser):
     "argparse, with errors on one line (no usage block), exit status 2."
     def error(self, message): self.exit(2, f'{self.prog}: error: {message} (see --help)\n')
 
-def cli_parser(prog:str,          # the command's name
-               description:str,   # what it does (shown by --help)
-               *sources,          # dataclasses and functions whose parameters become flags
-               skip:tuple=()):    # parameter names that get no flag
-    "An `argparse` parser with one `--flag` per parameter of `sources`."
-    p = _Parser(prog=prog, description=description, formatter_class=HelpFormatter)
+def add_flags(p:argparse.ArgumentParser, # the parser (or sub-parser) to add to
+              *sources,                  # dataclasses and functions whose parameters become flags
+              skip:tuple=()):            # parameter names that get no flag
+    "Add one `--flag` per parameter of `sources` to `p`; returns `p`."
     for src in sources:
         for f in cli_flags(src):
             if f.name in skip: continue
@@ -158,6 +156,13 @@ def cli_parser(prog:str,          # the command's name
             elif f.type is tuple: p.add_argument(flag, nargs=f.nargs, type=f.elem, metavar=f.name[0].upper(), **kw)
             else: p.add_argument(flag, type=f.type, choices=f.choices, **kw)
     return p
+
+def cli_parser(prog:str,          # the command's name
+               description:str,   # what it does (shown by --help)
+               *sources,          # dataclasses and functions whose parameters become flags
+               skip:tuple=()):    # parameter names that get no flag
+    "An `argparse` parser (errors on one line) with one `--flag` per parameter of `sources`."
+    return add_flags(_Parser(prog=prog, description=description, formatter_class=HelpFormatter), *sources, skip=skip)
 
 def run_cli(prog:str,   # the command's name, for the error line
             fn,         # the function to call with the parsed arguments

@@ -4,21 +4,22 @@
 
 # %% ../nbs/05_demo.ipynb #c1eaa5e7
 from __future__ import annotations
-import argparse, atexit, base64, io, os, re, shutil, signal, sys, tempfile, threading, uuid
+import atexit, base64, io, os, re, shutil, signal, sys, tempfile, threading, uuid
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from fastcore.basics import patch
-from .model import resnet18_cifar, load_checkpoint, read_checkpoint, unwrap_model, pick_device, HelpFormatter
+from .core import pick_device, cli_parser, run_cli
+from .model import resnet18_cifar, read_model, unwrap_model
 from .data import CIFAR100_CLASSES, DATASETS, normalize, default_data_dir
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MIN_SIDE', 'CIFAR_SIZE', 'UNTRAINED_NOTE', 'TOP_CLASS', 'MAX_FILE_SIZE', 'CHROMIUM_FLAGS', 'SPACE_APP',
            'ImageError', 'open_image', 'to_rgb', 'to_cifar', 'huge_png', 'Prediction', 'Predictor', 'cam_overlay',
            'example_images', 'analyse', 'make_demo', 'launch_demo', 'find_chromium', 'headless_chromium',
-           'export_space', 'demo_arg_parser', 'demo_cli']
+           'export_space', 'demo_command', 'demo_cli']
 
 # %% ../nbs/05_demo.ipynb #f5b7e9f2
 MAX_PIXELS = 40_000_000  # largest image accepted (8000x5000); its size is checked before decoding
@@ -194,16 +195,10 @@ class Predictor:
                 torch.manual_seed(seed); model = resnet18_cifar()
             return cls(model, device=device, note=UNTRAINED_NOTE, info=dict(checkpoint=None, weights='untrained'))
         if untrained: raise ValueError("untrained=True only goes with path=None: a checkpoint holds trained weights.")
-        ckpt, model = read_checkpoint(path), load_checkpoint(path)
-        ckpt = ckpt if isinstance(ckpt, dict) else {}
-        cfg = ckpt.get('config') if isinstance(ckpt.get('config'), dict) else {}
-        classes = ckpt.get('classes')
-        ok = isinstance(classes, (list, tuple)) and len(classes) == model.fc.out_features and all(isinstance(c, str) for c in classes)
-        info = dict(checkpoint=str(path), dataset=ckpt.get('dataset', cfg.get('dataset')), epoch=ckpt.get('epoch'))
-        ds = info['dataset'] or ('synthetic' if ckpt.get('synthetic') else None)
-        note = f'trained on {DATASETS[ds]}' if ds in DATASETS and ds != 'cifar100' else ''
-        return cls(model, classes=list(classes) if ok else None, device=device, note=note,
-                   info={k: v for k, v in info.items() if v is not None})
+        ck = read_model(path)
+        note = f'trained on {DATASETS[ck.dataset]}' if ck.dataset in DATASETS and ck.dataset != 'cifar100' else ''
+        info = dict(checkpoint=str(path), dataset=ck.dataset, epoch=ck.epoch)
+        return cls(ck.model, classes=ck.classes, device=device, note=note, info={k: v for k, v in info.items() if v is not None})
 
     def preprocess(self, images): # one image or a list of them (any kind `to_cifar` takes)
         "(uint8 (B,32,32,3) array of what the model sees, whether `images` was a single image)."
@@ -512,42 +507,37 @@ Run it locally: `pip install -r requirements.txt && python app.py`, then open ht
     return out
 
 # %% ../nbs/05_demo.ipynb #911b31ac
-def demo_arg_parser():
-    "The arguments of `cifar_resnet_demo`."
-    p = argparse.ArgumentParser(prog='cifar_resnet_demo', formatter_class=HelpFormatter, description='Serve the CIFAR-100 ResNet demo (Gradio) for a checkpoint.')
-    p.add_argument('--checkpoint', help='trained checkpoint, e.g. runs/seed/best.pt from cifar_resnet_train')
-    p.add_argument('--host', default='127.0.0.1', help='interface to bind (default 127.0.0.1: this machine only; 0.0.0.0: the network)')
-    p.add_argument('--port', type=int, default=None, help='port (default: $GRADIO_SERVER_PORT or the first free one from 7860)')
-    p.add_argument('--share', action='store_true', help='also create a public gradio.live link (needs internet)')
-    p.add_argument('--data-dir', default=None, help='folder holding cifar-100-python/, for example images '
-                   '(default: data, or data/synthetic for a checkpoint trained on the synthetic set)')
-    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: CUDA when available)')
-    p.add_argument('--untrained', action='store_true', help='run without a checkpoint, with random weights (says so everywhere)')
-    p.add_argument('--export-space', metavar='DIR', help='write a Hugging Face Space folder for the checkpoint instead of serving')
-    return p
+def demo_command(checkpoint:str|None=None, # trained checkpoint, e.g. runs/seed/best.pt from cifar_resnet_train
+                 host:str='127.0.0.1',     # interface to bind: 127.0.0.1 is this machine only; 0.0.0.0 the network
+                 port:int|None=None,       # port (default: $GRADIO_SERVER_PORT or the first free one from 7860)
+                 share:bool=False,         # also create a public gradio.live link (needs internet)
+                 data_dir:str|None=None,   # folder holding cifar-100-python/, for example images (default: the checkpoint's dataset's)
+                 device:str='auto',        # auto (CUDA when available), cpu, cuda, cuda:1, ...
+                 untrained:bool=False,     # run without a checkpoint, with random weights (says so everywhere)
+                 space:str|None=None,      # write a Hugging Face Space for the checkpoint into this folder instead of serving
+                 block:bool=True):         # serve until interrupted; False returns (app, URL) at once (for tests)
+    "Serve the demo of a checkpoint, or write its Space; a `ValueError` says what is wrong and what to do."
+    if checkpoint is None and not untrained:
+        raise ValueError('--checkpoint PATH is required (a trained checkpoint, e.g. written by cifar_resnet_train); '
+                         '--untrained serves random weights to try the app.')
+    if space is not None:
+        if checkpoint is None: raise ValueError('--space needs --checkpoint.')
+        print(f'Space written to {export_space(checkpoint, space, data_dir)}'); return None
+    if checkpoint is not None and not Path(checkpoint).exists():
+        raise ValueError(f"No checkpoint at {checkpoint}. Train one first (`bash tools/train`, or for a quick try "
+                         "`bash tools/train --dataset synthetic --epochs 5 --out runs/try`), or pass --checkpoint PATH; "
+                         "--untrained serves random weights.")
+    demo = make_demo(Predictor.from_checkpoint(checkpoint, device=device, untrained=untrained), data_dir=data_dir)
+    if block: signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # `kill` ends it cleanly (temporary examples removed)
+    try: url = launch_demo(demo, host=host, port=port, share=share, block=block)
+    except OSError:   # a port in use, an address this machine does not have
+        raise ValueError(f"cannot serve on {host}:{port or '7860 and up'}: the port is in use or the address is not this "
+                         "machine's. Choose another --port (or --host).") from None
+    return None if block else (demo, url)
 
 def demo_cli(argv=None,         # arguments (default: sys.argv[1:])
              block:bool=True):  # serve until interrupted; False returns (app, URL) at once (for tests)
-    "Entry point of `cifar_resnet_demo`."
-    p = demo_arg_parser()
-    a = p.parse_args(argv)
-    if a.checkpoint is None and not a.untrained:
-        p.error('--checkpoint PATH is required (a trained checkpoint, e.g. written by cifar_resnet_train); '
-                '--untrained serves random weights to try the app.')
-    try:
-        if a.export_space:
-            if a.checkpoint is None: p.error('--export-space needs --checkpoint.')
-            print(f'Space written to {export_space(a.checkpoint, a.export_space, a.data_dir)}'); return None
-        if a.checkpoint is not None and not Path(a.checkpoint).exists():
-            raise ValueError(f"No checkpoint at {a.checkpoint}. Train one first (`bash tools/train`, or for a quick try "
-                             "`bash tools/train --dataset synthetic --epochs 5 --out runs/try`), or pass --checkpoint PATH; "
-                             "--untrained serves random weights.")
-        predictor = Predictor.from_checkpoint(a.checkpoint, device=a.device, untrained=a.untrained)
-    except ValueError as e: p.exit(2, f'cifar_resnet_demo: error: {e}\n')
-    demo = make_demo(predictor, data_dir=a.data_dir)
-    if block: signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # `kill` ends it cleanly (temporary examples removed)
-    try: url = launch_demo(demo, host=a.host, port=a.port, share=a.share, block=block)
-    except OSError:   # a port in use, an address this machine does not have
-        p.exit(2, f'cifar_resnet_demo: error: cannot serve on {a.host}:{a.port or "7860 and up"}: the port is in use '
-                  'or the address is not this machine\'s. Choose another --port (or --host).\n')
-    return None if block else (demo, url)   # None: the console script's exit status 0
+    "Console script `cifar_resnet_demo`: one flag per parameter of `demo_command`."
+    prog = 'cifar_resnet_demo'
+    args = vars(cli_parser(prog, 'Serve the CIFAR-100 ResNet demo (Gradio) for a checkpoint.', demo_command, skip=('block',)).parse_args(argv))
+    return run_cli(prog, demo_command, dict(args, block=block))   # None when it served: the console script's exit status 0
