@@ -110,10 +110,11 @@ def confused_pairs(cm:torch.Tensor, # (K, K) confusion matrix
                    classes:list,    # class names
                    n:int=20):       # how many pairs
     "The `n` pairs of classes most often confused, either way: a `Table` of both directions and their total."
+    K = len(cm)
     both = (cm + cm.T).triu(1)
     i, j = both.nonzero(as_tuple=True)
     total = both[i, j]
-    order = sorted(range(len(total)), key=lambda k: (-int(total[k]), int(i[k]), int(j[k])))[:n]
+    order = (-total * K * K + i * K + j).argsort()[:n].tolist()        # most first; ties in label order
     return Table(dict(a=classes[int(i[k])], b=classes[int(j[k])], a_as_b=int(cm[i[k], j[k]]),
                       b_as_a=int(cm[j[k], i[k]]), total=int(total[k])) for k in order)
 
