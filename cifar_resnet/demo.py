@@ -172,13 +172,15 @@ class Predictor:
                  device=None,                 # torch device; None: CUDA when available, else CPU
                  note:str='',                 # a warning attached to every prediction
                  info:dict|None=None,         # facts about the checkpoint shown by the app (path, dataset, epoch, ...)
-                 batch_size:int=256):         # images per forward pass
+                 batch_size:int=256,          # images per forward pass
+                 class_accuracy:list|None=None): # each class's test accuracy (0..1), as the trainer's final metrics keep it
         self.device = pick_device(device)
         self.model = unwrap_model(model).to(self.device).eval()
         n = self.model.fc.out_features
         self.classes = list(classes) if classes is not None else list(CIFAR100_CLASSES) if n == 100 else [f'class_{i}' for i in range(n)]
         if len(self.classes) != n: raise ValueError(f"{len(self.classes)} class names for a model with {n} outputs.")
         self.note, self.info, self.batch_size = note, dict(info or {}), batch_size
+        self.class_accuracy = list(class_accuracy) if class_accuracy is not None and len(class_accuracy) == n else None
         self.lock = threading.Lock()   # one forward/backward at a time: hooks (Grad-CAM) are per model
 
     @classmethod
@@ -198,7 +200,8 @@ class Predictor:
         ck = read_model(path)
         note = f'trained on {DATASETS[ck.dataset]}' if ck.dataset in DATASETS and ck.dataset != 'cifar100' else ''
         info = dict(checkpoint=str(path), dataset=ck.dataset, epoch=ck.epoch)
-        return cls(ck.model, classes=ck.classes, device=device, note=note, info={k: v for k, v in info.items() if v is not None})
+        return cls(ck.model, classes=ck.classes, device=device, note=note, info={k: v for k, v in info.items() if v is not None},
+                   class_accuracy=ck.metrics.get('per_class_accuracy'))
 
     def preprocess(self, images): # one image or a list of them (any kind `to_cifar` takes)
         "(uint8 (B,32,32,3) array of what the model sees, whether `images` was a single image)."
@@ -318,8 +321,10 @@ def analyse(predictor:Predictor, # the model
     if src is None: raise ImageError("No image: upload a picture, paste one or take one with the webcam.")
     pred, heat, c = predictor.explain(src, None if cam_class in (None, '', TOP_CLASS) else cam_class, k)
     seen = np.asarray(Image.fromarray(pred.image).resize((256, 256), Image.NEAREST))
-    status = (f"Top class **{pred.classes[0]}** ({pred.probs[0]:.1%}). Grad-CAM: where the network found evidence "
-              f"for **{predictor.classes[c]}**.")
+    acc = predictor.class_accuracy[pred.indices[0]] if predictor.class_accuracy else None
+    known = f"; the model gets {acc:.0%} of this class's test images right" if acc is not None else ''
+    status = (f"Top class **{pred.classes[0]}** ({pred.probs[0]:.1%} confident{known}). Grad-CAM: where the network "
+              f"found evidence for **{predictor.classes[c]}**.")
     if pred.note: status = f"**Warning: {pred.note}.** " + status
     return pred, cam_overlay(pred.image, heat), seen, status
 

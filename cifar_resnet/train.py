@@ -12,18 +12,20 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 from .core import atomic_write, Table, pick_device, eval_mode, cli_parser, run_cli
-from .model import ResNet, unwrap_model, save_checkpoint, read_checkpoint
+from .model import ResNet, unwrap_model, save_checkpoint, read_checkpoint, read_model
 from .data import (normalize, denormalize, load_cifar100, load_dataset, default_data_dir, DeviceLoader,
                                SeedAugment, CIFAR100Data, DATASETS)
 from .gradcam import grad_cam, cam_panels
+from .metrics import test_set_metrics, write_metrics
 
 # %% auto #0
 __all__ = ['RESUMABLE_CHANGES', 'TRAIN_STATE_FORMAT', 'TENSORBOARD_SCALARS', 'TrainConfig', 'make_optimizer', 'make_scheduler',
            'mixed_cross_entropy', 'make_train_step', 'evaluate', 'EMA', 'history_markdown', 'write_logs',
            'plot_history', 'read_log', 'plot_logs', 'log_explorer', 'TrainError', 'NonFiniteLossError', 'config_diff',
            'SyncBatchNorm2d', 'convert_sync_batchnorm', 'TrainState', 'build_state', 'Callback', 'NonFiniteCheck',
-           'BestModel', 'Checkpointer', 'LogWriter', 'Curves', 'ProgressBars', 'TensorBoardLogger', 'load_data',
-           'TrainResult', 'fit', 'default_callbacks', 'train', 'train_arg_parser', 'train_cli', 'bench_train']
+           'BestModel', 'Checkpointer', 'LogWriter', 'Curves', 'ProgressBars', 'TensorBoardLogger', 'FinalMetrics',
+           'load_data', 'TrainResult', 'fit', 'default_callbacks', 'train', 'train_arg_parser', 'train_cli',
+           'bench_train']
 
 # %% ../nbs/02_train.ipynb #f876541c
 def _f(default, help, check=None, **kw): return field(default=default, metadata=dict(help=help, check=check, **kw))
@@ -679,6 +681,23 @@ class TensorBoardLogger(Callback):
         panels = [torch.from_numpy(cam_panels(im, m, scale=2).overlay).permute(2, 0, 1) for im, m in zip(self.test_images, maps)]
         self.w.add_image('test/gradcam', make_grid(panels, nrow=8), s.epoch)
 
+# %% ../nbs/02_train.ipynb #66e8a97d
+class FinalMetrics(Callback):
+    "At the end of the run: `metrics.json` of `best.pt` on the whole test set, and each class's test accuracy kept in `best.pt`."
+    order = 95
+    def __init__(self, out:Path,           # the run folder (holding best.pt)
+                 data:CIFAR100Data,        # the dataset (its whole test set)
+                 batch_size:int=1024):     # images per forward pass
+        self.out, self.data, self.batch_size = Path(out), data, batch_size
+    def fit_end(self, s):
+        best = self.out / 'best.pt'
+        if s.rank != 0 or not best.exists(): return
+        ck = read_model(best)
+        m, *_ = test_set_metrics(ck.model.to(s.device), self.data, self.batch_size, name=f'{self.out.name}/best.pt')
+        write_metrics(dict(m, epoch=ck.epoch), self.out / 'metrics.json')
+        save_checkpoint(best, ck.model, classes=ck.classes, dataset=ck.dataset, config=ck.config, epoch=ck.epoch,
+                        metrics=dict(ck.metrics, per_class_accuracy=[r['accuracy'] for r in m['per_class']], report='metrics.json'))
+
 # %% ../nbs/02_train.ipynb #5f51abb2
 def load_data(cfg:TrainConfig,       # the recipe (dataset, data_dir, synthetic sizes)
               rank:int=0,             # DDP rank: rank 0 creates or downloads first
@@ -821,10 +840,11 @@ def default_callbacks(cfg:TrainConfig,      # the recipe (out, save_every, log_e
                       data:CIFAR100Data,    # the dataset (for labels and TensorBoard's pictures)
                       augment=None,         # the run's augmentation (TensorBoard shows its work)
                       rank:int=0):          # DDP rank: files and bars are rank 0's
-    "The callbacks of every run: NaN check, best.pt, last.pt, logs, curves, progress bars and (if asked) TensorBoard."
+    "The callbacks of every run: NaN check, best.pt, last.pt, logs, curves, progress bars, final metrics and (if asked) TensorBoard."
     out = Path(cfg.out)
     cbs = [NonFiniteCheck(cfg.log_every), BestModel(out / 'best.pt'), Checkpointer(out / 'last.pt', cfg.save_every)]
     if rank != 0: return cbs
+    cbs.append(FinalMetrics(out, data, cfg.eval_batch_size))
     tag = f' [{data.dataset}]' if data.note else ''
     cbs += [LogWriter(out, data.note), Curves(out / 'curves.png', title=f"{out.name}{tag}")]
     if cfg.progress: cbs.append(ProgressBars(cfg.log_every, tag))
