@@ -462,14 +462,16 @@ class TrainState:
     "A run, whole: model, EMA, optimizer, schedule, scaler, generators, position, history; the home of `last.pt`'s layout."
     def __init__(self, cfg:TrainConfig,     # the recipe
                  model:nn.Module,           # the network being trained (unwrapped)
-                 optimizer, scheduler,      # from `make_optimizer`, `make_scheduler`
+                 optimizer,                 # from `make_optimizer`
+                 scheduler,                 # from `make_scheduler`
                  scaler,                    # a `torch.amp.GradScaler` (disabled unless fp16)
                  ema:EMA|None=None,         # the weights' moving average, if on
                  generator:torch.Generator|None=None, # the augmentation's generator (on the CPU)
                  steps_per_epoch:int=1,     # batches per epoch on this rank
                  classes:list=(),           # class names, in label order
                  dataset:str='cifar100',    # a key of `DATASETS`
-                 rank:int=0, world:int=1):  # this process's rank, and the number of ranks (DDP)
+                 rank:int=0,                # this process's rank (DDP)
+                 world:int=1):              # the number of ranks
         self.cfg, self.model, self.opt, self.sched, self.scaler, self.ema = cfg, model, optimizer, scheduler, scaler, ema
         self.gen = generator if generator is not None else torch.Generator()
         self.steps_per_epoch, self.classes, self.dataset, self.rank, self.world = steps_per_epoch, list(classes), dataset, rank, world
@@ -539,7 +541,8 @@ def _check_resumable(sd, source, cfg, world):
 def build_state(cfg:TrainConfig,            # the recipe
                 data:CIFAR100Data,          # the dataset (for the number of classes, their names, the training images)
                 device:torch.device,        # where to train
-                rank:int=0, world:int=1):   # this process's rank and the number of ranks (DDP)
+                rank:int=0,                 # this process's rank (DDP)
+                world:int=1):               # the number of ranks
     "A new run's `TrainState`, its loader and its augmentation, every random draw seeded from `cfg.seed`."
     torch.manual_seed(cfg.seed)
     model = ResNet(cfg.num_blocks, num_classes=len(data.classes), dropout=cfg.dropout, widths=cfg.widths)

@@ -5,7 +5,8 @@ itself: refresh nbs/nbdev.yml, build the module index, write the sidebar, and pr
 into _proc/ (nbdev's processors add and execute a `show_doc` cell for each exported name). Then it checks:
 every notebook was processed; every name in each module's `__all__` has a rendered `show_doc`; every
 parameter of every exported function (and of every exported class's own `__init__`) has a docment, and the
-rendered doc shows it; no notebook or output is huge.
+rendered doc shows it; the define -> example -> test rhythm holds (no two exported cells without an example or
+test between them); no notebook is over 250 KB and no output is huge.
 `nbdev_docs` (Quarto) renders _proc/ into the site; the GitHub workflow deploy.yaml does that.
 """
 import json, sys, importlib, inspect, re
@@ -16,7 +17,7 @@ from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
 from nbdev.doclinks import _build_modidx
 from nbdev.serve import proc_nbs
 
-MAX_NB_BYTES, MAX_OUTPUT_BYTES = 1_500_000, 400_000
+MAX_NB_BYTES, MAX_OUTPUT_BYTES = 250_000, 150_000
 
 def _docs_of(obj):
     "(parameters, docments) of a function or of a class's own __init__; None where there is no source to read."
@@ -36,6 +37,28 @@ def _doc_block(rendered, name):
     nxt = re.search(r'^---\s*$', rendered[m.end():], re.M)
     return rendered[m.start(): m.end() + (nxt.start() if nxt else len(rendered))]
 
+def _kind(cell):
+    "'export' (public code, imports aside), 'example' (a visible code cell that runs: an example or a test), or None."
+    if cell['cell_type'] != 'code': return None
+    src = ''.join(cell['source'])
+    d = [l.replace(' ', '') for l in src.splitlines() if l.startswith('#|')]
+    if any(x.startswith('#|export') and not x.startswith('#|exporti') for x in d):
+        body = [l for l in src.splitlines() if l.strip() and not l.startswith('#|')]
+        return None if all(re.match(r'(from \S+ import|import )', l) or l.startswith(' ') for l in body) else 'export'
+    if any(x.startswith(('#|exporti', '#|hide', '#|default_exp', '#|eval:false')) for x in d): return None
+    return 'example'
+
+def rhythm_problems(nb_name, cells):
+    "Exported cells that follow another exported cell with no example or test between them."
+    out, last = [], None
+    for i, c in enumerate(cells):
+        k = _kind(c)
+        if k == 'export':
+            if last is not None: out.append(f'{nb_name}: cells {last} and {i} are exported with no example or test between them')
+            last = i
+        elif k == 'example': last = None
+    return out
+
 def main():
     cfg = get_config()
     refresh_quarto_yml(); _build_modidx(); nbdev_sidebar.__wrapped__()
@@ -45,6 +68,7 @@ def main():
         size = nb_path.stat().st_size
         if size > MAX_NB_BYTES: problems.append(f'{nb_path.name}: {size:,} bytes (keep notebooks under {MAX_NB_BYTES:,})')
         nb = json.loads(nb_path.read_text())
+        if nb_path.name[0].isdigit(): problems += rhythm_problems(nb_path.name, nb['cells'])
         for i, c in enumerate(nb['cells']):
             n = len(json.dumps(c.get('outputs', [])))
             if n > MAX_OUTPUT_BYTES: problems.append(f'{nb_path.name} cell {i}: output of {n:,} bytes')
