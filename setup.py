@@ -42,7 +42,8 @@ setup(
     include_package_data=True,
     python_requires='>=' + min_python,
     install_requires=reqs('requirements'),
-    extras_require={'dev': reqs('dev_requirements'), 'tensorboard': reqs('tensorboard_requirements')},
+    extras_require={'dev': reqs('dev_requirements'), 'tensorboard': reqs('tensorboard_requirements'),
+                    'jupyter': reqs('jupyter_requirements')},
     entry_points={'console_scripts': console, 'nbdev': [f'{cfg["lib_path"]}={cfg["lib_path"]}._modidx:d']},
     zip_safe=False,
 )

@@ -300,26 +300,28 @@ def _class_html(st):
 def class_browser(result:EvalResult, # from `evaluate_checkpoint`
                   model:nn.Module,   # the model it evaluated (for the Grad-CAM maps)
                   data:CIFAR100Data, # the test set it was evaluated on
-                  n:int=4):          # worst and best images to show each
+                  n:int=4,           # worst and best images to show each
+                  scale:int=3):      # enlargement of the 32x32 images
     "An ipywidgets class browser: pick a class (in label order or worst first); see its figures, confusions and images with Grad-CAM."
-    import io, ipywidgets as W, matplotlib.pyplot as plt
+    import ipywidgets as W
+    from cifar_resnet.gradcam import figure_to_image
     acc = [r['accuracy'] if r['accuracy'] is not None else 2.0 for r in result.metrics['per_class']]
     labelled = lambda i: (f"{i:03d} {result.classes[i]}" + (f" ({acc[i]:.0%})" if acc[i] <= 1 else ''), i)
     orders = {'label order': list(range(len(acc))), 'worst first': sorted(range(len(acc)), key=lambda i: (acc[i], i))}
     order_w = W.ToggleButtons(options=list(orders), value='label order', description='order')
-    pick = W.Dropdown(options=[('(pick a class)', None)] + [labelled(i) for i in orders['label order']], value=None, description='class')
+    none = [('(pick a class)', -1)]                  # not None: a Dropdown shows a value of None as an empty box
+    pick = W.Dropdown(options=none + [labelled(i) for i in orders['label order']], value=-1, description='class')
     info, image = W.HTML(), W.Image(format='png')
     def redraw(*_):
-        if pick.value is None:
+        if pick.value < 0:
             info.value, image.value = 'No class selected: pick one above to see its accuracy, confusions and images.', b''
             image.layout.display = 'none'; return
         info.value = _class_html(result.class_stats(pick.value))
-        fig = class_figure(result, model, data, pick.value, n)
-        buf = io.BytesIO(); fig.savefig(buf, format='png'); plt.close(fig)
-        image.value, image.layout.display = buf.getvalue(), None
+        figure_to_image(class_figure(result, model, data, pick.value, n, scale), image)
+        image.layout.display = None
     def reorder(*_):
         keep = pick.value
-        pick.options = [('(pick a class)', None)] + [labelled(i) for i in orders[order_w.value]]
+        pick.options = none + [labelled(i) for i in orders[order_w.value]]
         pick.value = keep
     pick.observe(redraw, 'value'); order_w.observe(reorder, 'value')
     redraw()

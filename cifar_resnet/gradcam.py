@@ -19,7 +19,7 @@ from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_c
 # %% auto #0
 __all__ = ['METHODS', 'conv_layer_names', 'resolve_layer', 'CAMResult', 'grad_cam', 'Faithfulness', 'deletion_insertion',
            'CAMPanels', 'cam_panels', 'plot_cam', 'gradcam_gallery', 'gradcam_command', 'gradcam_cli',
-           'explorer_figure', 'gradcam_explorer']
+           'figure_to_image', 'explorer_figure', 'gradcam_explorer']
 
 # %% ../nbs/03_gradcam.ipynb #471a8dbb
 def conv_layer_names(model:nn.Module): # a network, possibly wrapped by DDP or `torch.compile`
@@ -388,15 +388,28 @@ def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.arg
     print(f'{prog}: wrote {len(paths) - 1} class pictures and {paths[-1].name} to {args["out"]}')
     # returns None: a console script's return value becomes its exit status
 
+# %% ../nbs/03_gradcam.ipynb #b3e1f7a0
+def figure_to_image(fig,         # a matplotlib figure (closed afterwards)
+                    image=None): # an `ipywidgets.Image` to update (default: a new one)
+    "Show `fig` in an `Image` widget at its natural size: one PNG pixel per screen pixel, never stretched to the box."
+    import struct, ipywidgets as W, matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=fig.dpi); plt.close(fig)
+    png = buf.getvalue()
+    width = struct.unpack('>I', png[16:20])[0]          # the PNG header (IHDR) holds the width in pixels
+    image = W.Image(format='png') if image is None else image
+    image.format, image.value = 'png', png
+    image.layout.width, image.layout.height = f'{width}px', 'auto'   # a narrower page still shrinks it (max-width 100%)
+    return image
+
 # %% ../nbs/03_gradcam.ipynb #d3b96903
 def explorer_figure(model:nn.Module, # the classifier
                     data:CIFAR100Data, # test images, labels and class names
                     cls:int,         # class whose test images to show
                     target_layer:str|nn.Module|None=None, # layer to explain
                     method:str='gradcam', # 'gradcam' or 'gradcam++'
-                    n:int=8,         # images (the first n of the class in the test set)
-                    ncols:int=4,     # images per row
-                    scale:int=3):    # enlargement of the 32x32 images
+                    n:int=6,         # images (the first n of the class in the test set)
+                    ncols:int=3,     # images per row; a short last row is filled with white, so every class gives the same width
+                    scale:int=4):    # enlargement of the 32x32 images (4: 128x128 pixels each)
     "A grid of class `cls`'s test images with their maps, each captioned with the prediction, ✓ right or ✗ wrong."
     net = unwrap_model(model)
     _check_data(data)
@@ -413,17 +426,21 @@ def explorer_figure(model:nn.Module, # the classifier
             tiles.append(np.concatenate([p.image, np.ones((p.image.shape[0], 2, 3), np.float32), p.overlay], 1))
             lab, col = _label(int(cls), pred[k].item(), conf[k].item(), names)
             labels.append(('✓ ' if col == 'green' else '✗ ') + lab); colours.append(col)
+        pad = max(ncols - len(tiles), -len(tiles) % ncols)
+        tiles += [np.ones_like(tiles[0])] * pad; labels += [''] * pad; colours += ['black'] * pad
     n_ok = sum(c == 'green' for c in colours)
     kind = f"; {getattr(data, 'note', '')}" if getattr(data, 'note', '') else ''
     title = f"{int(cls):03d} {names[cls]}: {n_ok}/{len(idx)} correct ({method} at {layer_name}{kind})"
-    return _mosaic(tiles, labels, colours, ncols, title)
+    return _mosaic(tiles, labels, colours, ncols, title, dpi=100, band=18, fontsize=8)   # 11-pixel captions
 
+# %% ../nbs/03_gradcam.ipynb #b3e1f7a2
 def gradcam_explorer(model:nn.Module, # the classifier
                      data:CIFAR100Data, # test images, labels and class names
-                     n:int=8,         # images per class
-                     ncols:int=4):    # images per row
+                     n:int=6,         # images per class
+                     ncols:int=3,     # images per row
+                     scale:int=4):    # enlargement of the 32x32 images
     "An ipywidgets explorer: pick a class (by name), a layer and a method; see its test images with their maps."
-    import ipywidgets as W, matplotlib.pyplot as plt
+    import ipywidgets as W
     net = unwrap_model(model)
     _check_data(data)
     layers = conv_layer_names(net)
@@ -434,9 +451,9 @@ def gradcam_explorer(model:nn.Module, # the classifier
     method_w = W.ToggleButtons(options=list(METHODS), value='gradcam', description='method')
     image_w = W.Image(format='png')
     def update(*_):
-        fig = explorer_figure(net, data, cls_w.value, layer_w.value, method_w.value, n, ncols)
-        buf = io.BytesIO(); fig.savefig(buf, format='png'); plt.close(fig)
-        image_w.value = buf.getvalue()
+        figure_to_image(explorer_figure(net, data, cls_w.value, layer_w.value, method_w.value, n, ncols, scale), image_w)
     for w in (cls_w, layer_w, method_w): w.observe(update, names='value')
     update()
-    return W.VBox([W.HBox([cls_w, layer_w]), method_w, image_w])
+    box = W.VBox([W.HBox([cls_w, layer_w]), method_w, image_w])
+    box.cls, box.layer, box.method, box.image = cls_w, layer_w, method_w, image_w
+    return box
