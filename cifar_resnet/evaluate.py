@@ -4,20 +4,20 @@
 
 # %% ../nbs/07_evaluate.ipynb #e0a1c004
 from __future__ import annotations
-import json, os, time
+import os, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from .core import Table, pick_device, atomic_write, cli_parser, run_cli
 from .model import read_model, CheckpointError, unwrap_model, ResNet
-from .data import normalize, load_dataset, default_data_dir, DATASETS, CIFAR100Data
+from .data import (normalize, load_dataset, default_data_dir, DATASETS, CIFAR100Data, CIFAR100_CLASSES,
+                               CIFAR100_COARSE_CLASSES, CIFAR100_FINE_TO_COARSE)
 from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, write_metrics, bootstrap_ci,
-                                  mcnemar, per_class_metrics, _dump_json)
+                                  mcnemar, _dump_json)
 from .gradcam import grad_cam, cam_panels, _mosaic, _label
 
 # %% auto #0
@@ -552,7 +552,6 @@ def bench_evaluate(n_images:int=10_000, # test images (CIFAR-100's test set; on 
                    seed:int=0):         # seed of the random weights and images
     "Seconds of the plain top-1 evaluation (`cifar_resnet.train.evaluate`) and of `evaluate_checkpoint` (everything), and their ratio."
     import io, matplotlib.pyplot as plt
-    from cifar_resnet.model import ResNet
     from cifar_resnet.train import evaluate as plain_evaluate
     if n_images < 1 or batch_size < 1 or rounds < 1:
         raise ValueError(f"n_images, batch_size and rounds must be at least 1; got {n_images}, {batch_size}, {rounds}.")

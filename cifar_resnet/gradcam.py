@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from .core import pick_device, eval_mode, capture_outputs, cli_parser, run_cli
 from .model import unwrap_model, read_model
-from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_cifar100, make_synthetic_cifar100, load_dataset, DATASETS
+from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_dataset, DATASETS
 
 # %% auto #0
 __all__ = ['METHODS', 'conv_layer_names', 'resolve_layer', 'CAMResult', 'grad_cam', 'Faithfulness', 'deletion_insertion',

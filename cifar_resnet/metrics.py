@@ -7,7 +7,6 @@ from __future__ import annotations
 import json, math
 from pathlib import Path
 from typing import NamedTuple
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_train.ipynb #12d3b6fd
 from __future__ import annotations
-import os, sys, csv, json, math, time, copy, inspect, tempfile, contextlib, warnings
+import os, csv, json, math, time, copy, inspect, tempfile, contextlib, warnings
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 import torch
@@ -13,7 +13,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from .core import atomic_write, Table, pick_device, eval_mode, cli_parser, run_cli
 from .model import ResNet, unwrap_model, save_checkpoint, read_checkpoint, read_model
-from .data import (normalize, denormalize, load_cifar100, load_dataset, default_data_dir, DeviceLoader,
+from .data import (normalize, denormalize, load_dataset, default_data_dir, DeviceLoader,
                                SeedAugment, CIFAR100Data, DATASETS)
 from .gradcam import grad_cam, cam_panels
 from .metrics import test_set_metrics, write_metrics
@@ -247,7 +247,7 @@ def plot_history(history:list, # per-epoch dicts (see `train`)
                  path=None,     # also save the figure here (PNG)
                  title:str=''): # figure title, e.g. the run name
     "Loss, accuracy and learning-rate curves of a run, as a matplotlib figure."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     ep = [h['epoch'] for h in history]
     fig, axs = plt.subplots(1, 3, figsize=(9, 2.6), dpi=70)
     for k, lab in (('train_loss', 'train'), ('test_loss', 'test')): axs[0].plot(ep, [h[k] for h in history], label=lab)

@@ -26,7 +26,7 @@ SIZES = {'gpu': dict(n_train=50_000, n_test=10_000, widths=(64, 128, 256, 512), 
                      per_class=1, device='cpu', flags=())}
 # (name, seconds allowed): the order is the order of value, so a lease cut short still brings the main figures
 STEPS = [('env', 60), ('train_seed', 150), ('train_fast', 240), ('bench_data', 90), ('bench_train', 240),
-         ('resume', 150), ('gradcam', 90), ('predictor', 60), ('notebooks', 240)]
+         ('bench_evaluate', 90), ('resume', 150), ('gradcam', 90), ('predictor', 60), ('notebooks', 240)]
 
 
 # ---------------------------------------------------------------------------------------------- the steps
@@ -102,6 +102,12 @@ def step_bench_train(s, work):
     configs = [('fp32', dict(amp='off')), ('AMP fp16 (seed)', dict(amp='fp16')),   # (compile: train_fast compiles)
                ('AMP bf16 + channels_last', dict(amp='bf16', channels_last=True))]
     return dict(rows=list(bench_train(s['device'], configs=None if s['device'] == 'cuda' else configs, **kw)))
+
+def step_bench_evaluate(s, work):
+    "The whole evaluation (metrics, bootstrap, Grad-CAM of the worst images) against the plain top-1 evaluation."
+    from cifar_resnet.evaluate import bench_evaluate
+    kw = {} if s['device'] == 'cuda' else dict(n_images=200, batch_size=100, widths=s['widths'])
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in bench_evaluate(device=s['device'], **kw).items()}
 
 def step_resume(s, work):
     "SIGKILL after the first checkpoint inside an epoch, then --resume: bit-exact against an uninterrupted run (fp16 on a GPU)."
@@ -249,6 +255,8 @@ def report_rows(results:dict, dry:bool):
     bd = results.get('bench_data', {}).get('result', {})
     rows.append(('bench data: batched augmentation images/s (x seed pipeline)',
                  f"{bd['batched_images_per_s']:,.0f} ({bd['speedup']:.1f}x)" if bd else 'failed', ''))
+    be = results.get('bench_evaluate', {}).get('result', {})
+    rows.append(('evaluation, everything / plain top-1 (time ratio)', f"{be['ratio']:.2f}" if be else 'failed', '<= 1.5'))
     rows.append(('kill -9 + --resume: bit-exact', _fmt(get('resume', 'bit_exact')), 'True'))
     rows.append(('Grad-CAM gallery (files, s)', f"{get('gradcam', 'files')}, {get('gradcam', 'seconds')}", '101'))
     rows.append(('predictor: top-1 agreement with the CPU', _fmt(get('predictor', 'top1_agreement_with_cpu')), '1.0'))
