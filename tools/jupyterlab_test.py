@@ -11,7 +11,7 @@ kernel are stopped, the browser is closed, the temporary folder is deleted.
 Without Chromium and chromedriver the check fails when $CIFAR_RESNET_REQUIRE_BROWSER or $CI is set (tools/test sets
 it) and is skipped otherwise. `--screenshots DIR` keeps a screenshot of each step (and of a failure) in DIR.
 """
-import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request, uuid
+import argparse, importlib.util, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request, uuid
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
@@ -253,8 +253,9 @@ def main(argv=None):
     ap.add_argument('--screenshots', type=Path, help='keep a screenshot of each step (and of a failure) in this folder')
     args = ap.parse_args(argv)
     browser_or_exit()
-    try: import jupyterlab, ipywidgets  # noqa: F401
-    except ImportError as e: sys.exit(f"FAILED: {e.name} is not installed: pip install -e '.[dev]' (or '.[jupyter]').")
+    missing = [m for m in ('jupyterlab', 'ipywidgets') if importlib.util.find_spec(m) is None]
+    if missing: sys.exit(f"FAILED: {' and '.join(missing)} not installed: pip install -e '.[dev]' (or '.[jupyter]').")
+    import jupyterlab
     from cifar_resnet.demo import headless_chromium
     if args.screenshots: args.screenshots.mkdir(parents=True, exist_ok=True)
     t0, tmp = time.time(), Path(tempfile.mkdtemp(prefix='jupyterlab_test_'))
