@@ -448,7 +448,7 @@ def _cutmix_labels(y, partner, box, H, W):
     area = (box[:, 2] * box[:, 3]).to(y.device)
     return y, torch.where(area > 0, y[partner.to(y.device)], y), 1 - area.float() / (H * W)
 
-# %% ../nbs/01_data.ipynb #7de16130
+# %% ../nbs/01_data.ipynb #c2e222f4
 class _Compiled:
     "`fn` through `torch.compile` (dynamic batch size); eager from the first compile failure on, said once."
     failed = None                                       # the first compile error of this process, if any
