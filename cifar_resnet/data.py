@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #17b01d92
 from __future__ import annotations
-import io, math, os, pickle, threading, time
+import io, math, os, pickle, threading, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -361,40 +361,42 @@ class DeviceLoader:
 
 # %% ../nbs/01_data.ipynb #6cdad6bc
 def seed_transforms():
-    "The seed's per-image training pipeline (torchvision transforms on a PIL image), the reference for `SeedAugment`."
-    from torchvision import transforms as T
-    return T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(p=0.5), T.RandomRotation(degrees=15),
-                      T.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.02),
-                      T.ToTensor(), T.Normalize(CIFAR100_MEAN, CIFAR100_STD),
-                      T.RandomErasing(p=0.5, scale=(0.02, 0.2), ratio=(0.3, 3.3), value=0)])
+    "The seed's per-image training pipeline (torchvision v2 on a PIL image), the reference for `SeedAugment`."
+    from torchvision.transforms import v2
+    return v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(), v2.RandomRotation(15),
+                       v2.ColorJitter(0.2, 0.2, 0.2, 0.02), v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
+                       v2.Normalize(CIFAR100_MEAN, CIFAR100_STD), v2.RandomErasing(p=0.5)])
 
 # %% ../nbs/01_data.ipynb #811a1eec
-def _inverse_rotation_grid(angle, H, W):
-    "Source (row, col) floats (B,H,W) of nearest-neighbour rotation by `angle` degrees about the centre, as torchvision computes them."
+def _geometry_params(crop_y, crop_x, flip, angle, padding):
+    "Per image (B,5) floats: cos and sin of the inverse rotation, the crop's shift dy, dx, and flip (0 or 1)."
     rad = torch.deg2rad(-angle.double())                     # torchvision builds the inverse matrix from -angle
-    c, s = rad.cos().float().view(-1, 1, 1), rad.sin().float().view(-1, 1, 1)
-    xb = (torch.arange(W, device=angle.device, dtype=torch.float32) + (0.5 - W * 0.5)).view(1, 1, W)
-    yb = (torch.arange(H, device=angle.device, dtype=torch.float32) + (0.5 - H * 0.5)).view(1, H, 1)
-    gx = xb * (c / (0.5 * W)) + yb * (s / (0.5 * W))         # normalised grid, as torchvision's _affine_grid
-    gy = xb * (-s / (0.5 * H)) + yb * (c / (0.5 * H))
-    return ((gy + 1) * H - 1) / 2, ((gx + 1) * W - 1) / 2    # grid_sample's un-normalisation (align_corners=False)
+    return torch.stack([rad.cos().float(), rad.sin().float(), (crop_y - padding).float(), (crop_x - padding).float(),
+                        flip.float()], 1)
 
-def _geometry(x, crop_y, crop_x, flip, angle, padding):
-    "The fused gather: uint8 images (garbage where the source is outside) and the float mask (B,1,H,W) of valid pixels."
-    B, C, H, W = x.shape
-    dev = x.device
-    iy, ix = (t.round_() for t in _inverse_rotation_grid(angle.to(dev), H, W))  # nearest: round half even, as grid_sample
-    dy = (crop_y.to(dev) - padding).float().view(-1, 1, 1)                  # crop of the zero-padded image = a shift
-    dx = (crop_x.to(dev) - padding).float().view(-1, 1, 1)
-    sgn = 1 - 2 * flip.to(dev, torch.float32).view(-1, 1, 1)                 # -1: mirrored
-    # source pixel (iy + dy, sgn*ix + (W-1)*flip + dx) is valid if the rotation's source lies inside the cropped
-    # image (else fill 0) and the crop's source inside the original (else padding 0): per-image bounds on iy, ix
-    lo_y, hi_y, lo_x, hi_x = (-dy).clamp(min=0), (H - 1 - dy).clamp(max=H - 1), (-dx * sgn).clamp(min=0), (W - 1 - dx * sgn).clamp(max=W - 1)
-    out = (lo_y - iy).clamp_(0, 1) + (iy - hi_y).clamp_(0, 1) + (lo_x - ix).clamp_(0, 1) + (ix - hi_x).clamp_(0, 1)
-    keep = 1 - out.clamp_(max=1)
-    sx = (ix * sgn).add_((W - 1) * (1 - sgn) / 2 + dx).clamp_(0, W - 1)
-    idx = (iy + dy).clamp_(0, H - 1).mul_(W).add_(sx).long().view(B, 1, H * W).expand(B, C, H * W)
-    return x.reshape(B, C, H * W).gather(2, idx).view(B, C, H, W), keep.view(B, 1, H, W)
+def _pixel_grid(H, W, device):
+    "Row and column of every pixel, (2, H*W) floats."
+    i = torch.arange(H * W, device=device)
+    return torch.stack([i // W, i % W]).float()
+
+def _source_index(geo, rc, H:int, W:int):
+    "Per output pixel (B, H*W): the flat index of its source pixel (as a float) and 1 where it is inside the image, else 0."
+    cos, sin, dy, dx, flip = geo.T[..., None]                # each (B,1)
+    xb, yb = rc[1:] + (0.5 - W * 0.5), rc[:1] + (0.5 - H * 0.5)
+    gx = xb * (cos / (0.5 * W)) + yb * (sin / (0.5 * W))     # normalised grid, as torchvision's _affine_grid
+    gy = xb * (-sin / (0.5 * H)) + yb * (cos / (0.5 * H))
+    iy = (((gy + 1) * H - 1) / 2).round()                    # grid_sample's un-normalisation (align_corners=False);
+    ix = (((gx + 1) * W - 1) / 2).round()                    # nearest: round half to even
+    # the rotation reads pixel (iy, ix) of the flipped crop, which is pixel (iy+dy, ix or W-1-ix, +dx) of the image:
+    # both must be inside (else the fill or the padding: 0)
+    sy, sx = iy + dy, torch.where(flip > 0, (W - 1) - ix, ix) + dx
+    keep = (iy >= 0) & (iy <= H - 1) & (ix >= 0) & (ix <= W - 1) & (sy >= 0) & (sy <= H - 1) & (sx >= 0) & (sx <= W - 1)
+    return sy.clamp(0, H - 1) * W + sx.clamp(0, W - 1), keep.float()
+
+def _gather_pixels(x, idx):
+    "Images x (B,C,H,W) read at flat source indices idx (B,N): (B,C,N), same dtype."
+    B, C = x.shape[:2]
+    return x.reshape(B, C, -1).gather(2, idx.long().unsqueeze(1).expand(B, C, idx.shape[1]))
 
 def geometric_transform(x:torch.Tensor,      # images (B,C,H,W), any dtype (uint8 stays uint8)
                         crop_y:torch.Tensor, # (B,) top of the crop in the padded image, 0..2*padding
@@ -403,76 +405,80 @@ def geometric_transform(x:torch.Tensor,      # images (B,C,H,W), any dtype (uint
                         angle:torch.Tensor,  # (B,) rotation in degrees, counter-clockwise
                         padding:int=4):      # zero padding of the crop
     "Pad+crop, horizontal flip and nearest rotation (fill 0) of every image, fused into one gather."
-    out, keep = _geometry(x, crop_y, crop_x, flip, angle, padding)
-    return out * keep.to(x.dtype)
+    B, C, H, W = x.shape
+    geo = _geometry_params(crop_y, crop_x, flip, angle, padding).to(x.device)
+    idx, keep = _source_index(geo, _pixel_grid(H, W, x.device), H, W)
+    return (_gather_pixels(x, idx) * keep.unsqueeze(1).to(x.dtype)).view(B, C, H, W)
 
 # %% ../nbs/01_data.ipynb #b9b47eb3
-def _gray(x): return x[:, 0:1] * 0.2989 + x[:, 1:2] * 0.587 + x[:, 2:3] * 0.114   # torchvision's weights
+# Colour on channel planes r, g, b (each (B, N): N pixels per image) with per-image factors (B, 1) or numbers
+def _gray(r, g, b): return r * 0.2989 + g * 0.587 + b * 0.114   # torchvision's weights
 
-# in-place ops on float images (B,3,H,W) in 0..1, factors (B,1,1,1); only elementwise ops that vectorise well
-def _brightness_(x, f): return x.mul_(f).clamp_(0, 1)                       # blend with black
-def _contrast_(x, f):                                                        # blend with the mean grey
-    mean = _gray(x).mean((1, 2, 3), keepdim=True)
-    return x.mul_(f).add_((1 - f) * mean).clamp_(0, 1)
-def _saturation_(x, f):                                                      # blend with the grey image
-    gray = _gray(x)
-    return x.mul_(f).addcmul_(gray, 1 - f).clamp_(0, 1)
-def _hue_(x, f):                                                             # rotate the HSV hue by f turns
-    # HSV hue in sextants (0..6) from RGB without branches: going round the colour hexagon, H = 2 + (g+b-r-v)/delta
+def _blend(rgb, a, s, c):
+    "clamp(a*x + s*gray + c*mean gray, 0, 1): brightness (s=c=0), contrast (c=1-a), saturation (s=1-a); a=1, s=c=0 is exact identity."
+    gray = _gray(*rgb)
+    k = gray * s + gray.mean(-1, keepdim=True) * c
+    return tuple((ch * a + k).clamp(0, 1) for ch in rgb)
+
+def _hue(r, g, b, f):
+    "Rotate the HSV hue by f turns, without branches."
+    # HSV hue in sextants (0..6) from RGB: going round the colour hexagon, H = 2 + (g+b-r-v)/delta
     # while g >= b (red -> yellow -> green -> cyan) and 6 minus that while g < b; both agree where g = b.
-    r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
-    v, m = x.amax(1, keepdim=True), x.amin(1, keepdim=True)
-    delta = m.neg_().add_(v)                                                  # v - min
-    sgn = (b - g).mul_(2.0**100).clamp_(0, 1).mul_(-2).add_(1)               # +1 where g >= b, else -1
-    h = (g + b).sub_(r).sub_(v).div_(delta.clamp(min=1e-30)).sub_(1).mul_(sgn).add_(3 + 6 * f)  # shifted hue
-    h.sub_(torch.floor(h / 6).mul_(6))                                       # into [0, 6)
+    v = torch.maximum(torch.maximum(r, g), b)
+    delta = v - torch.minimum(torch.minimum(r, g), b)
+    h = ((g + b - r - v) / delta.clamp(min=1e-30) - 1) * torch.where(b > g, -1., 1.) + (3 + 6 * f)   # shifted hue
+    h = h - torch.floor(h / 6) * 6                                          # into [0, 6)
     # HSV -> RGB: channel = v - delta * q, q the triangle waves clamp(min(k, 4-k), 0, 1), k = (n + h) mod 6
-    x[:, 0:1] = torch.addcmul(v, delta, (h - 3).abs_().neg_().add_(2).clamp_(0, 1), value=-1)
-    x[:, 1:2] = torch.addcmul(v, delta, (h - 5).abs_().neg_().add_(2).clamp_(0, 1).add_((1 - h).clamp_(0, 1)), value=-1)
-    x[:, 2:3] = torch.addcmul(v, delta, (h - 1).abs_().neg_().add_(2).clamp_(0, 1).add_((h - 5).clamp_(0, 1)), value=-1)
-    return x
+    q = lambda t: (2 - (h - t).abs()).clamp(0, 1)
+    return (v - delta * q(3), v - delta * (q(5) + (1 - h).clamp(0, 1)), v - delta * (q(1) + (h - 5).clamp(0, 1)))
+
+def _planes(fn, x, *factors):
+    "`fn(rgb planes, *factors)` on images x (B,3,H,W) with per-image factors reshaped to (B,1); back to (B,3,H,W)."
+    B = len(x)
+    return torch.stack(fn(x.reshape(B, 3, -1).unbind(1), *(f.reshape(B, 1) for f in factors)), 1).view(x.shape)
 
 def adjust_brightness(x:torch.Tensor, # float images (B,3,H,W) in 0..1
                       f:torch.Tensor): # per-image factors (B,1,1,1); 1 leaves the image unchanged
     "Brightness of each image times its factor (torchvision's `adjust_brightness`, batched)."
-    return _brightness_(x.clone(), f)
+    return _planes(lambda rgb, f: _blend(rgb, f, 0., 0.), x, f)
 
 def adjust_contrast(x:torch.Tensor, # float images (B,3,H,W) in 0..1
                     f:torch.Tensor): # per-image factors (B,1,1,1); 1 leaves the image unchanged
     "Contrast: blend each image with its mean grey level (torchvision's `adjust_contrast`, batched)."
-    return _contrast_(x.clone(), f)
+    return _planes(lambda rgb, f: _blend(rgb, f, 0., 1 - f), x, f)
 
 def adjust_saturation(x:torch.Tensor, # float images (B,3,H,W) in 0..1
                       f:torch.Tensor): # per-image factors (B,1,1,1); 1 leaves the image unchanged
     "Saturation: blend each image with its grey version (torchvision's `adjust_saturation`, batched)."
-    return _saturation_(x.clone(), f)
+    return _planes(lambda rgb, f: _blend(rgb, f, 1 - f, 0.), x, f)
 
 def adjust_hue(x:torch.Tensor, # float images (B,3,H,W) in 0..1
                f:torch.Tensor): # per-image hue shifts (B,1,1,1) in turns; 0 leaves the image unchanged
     "Rotate each image's HSV hue by its factor (torchvision's `adjust_hue`, batched)."
-    return _hue_(x.clone(), f)
+    return _planes(lambda rgb, f: _hue(*rgb, f), x, f)
 
-_JITTER_OPS, _JITTER_OPS_, _JITTER_IDENTITY = ((adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue),
-                                               (_brightness_, _contrast_, _saturation_, _hue_), (1., 1., 1., 0.))
+def _jitter_slots(factors, order):
+    "Per-image coefficients a, s, c (each (B,6)) of the six blend slots that replay each image's order around the hue."
+    pos = order.argsort(1)                                   # position of brightness, contrast, saturation, hue
+    slot = torch.where(pos[:, :3] < pos[:, 3:], pos[:, :3], pos[:, :3] + 2)   # before the hue: 0..2, after: 3..5
+    one = torch.ones(len(factors), 6, device=factors.device)
+    a = one.scatter(1, slot, factors[:, :3])
+    s = torch.zeros_like(one).scatter_(1, slot[:, 2:], 1 - factors[:, 2:3])
+    c = torch.zeros_like(one).scatter_(1, slot[:, 1:2], 1 - factors[:, 1:2])
+    return a, s, c
+
+def _jitter(rgb, a, s, c, hue):
+    "ColorJitter on channel planes: blend slots 0..2, the hue rotation, blend slots 3..5."
+    for k in range(6):
+        if k == 3: rgb = _hue(*rgb, hue)
+        rgb = _blend(rgb, a[:, k:k + 1], s[:, k:k + 1], c[:, k:k + 1])
+    return rgb
 
 def color_jitter(x:torch.Tensor,       # float images (B,3,H,W) in 0..1
                  factors:torch.Tensor, # (B,4) brightness, contrast, saturation, hue factors
-                 order:torch.Tensor,   # (B,4) each row a permutation of 0..3 (the order of the four ops)
-                 subsets:bool=None):   # run each op on its images only (CPU default) or on all (CUDA: no host sync)
+                 order:torch.Tensor):  # (B,4) each row a permutation of 0..3 (the order of the four ops)
     "ColorJitter with per-image factors and per-image order, batched; returns a new tensor."
-    return _color_jitter_(x.clone(), factors, order, subsets)
-
-def _color_jitter_(x, factors, order, subsets=None):
-    "`color_jitter` in place."
-    if subsets is None: subsets = not x.is_cuda
-    for k in range(4):                                       # the k-th op of every image
-        for o, op in enumerate(_JITTER_OPS_):
-            m = order[:, k] == o
-            if subsets:                                      # gather the images whose k-th op is o, apply, put back
-                i = m.nonzero().squeeze(1)
-                if len(i): x.index_copy_(0, i, op(x.index_select(0, i), factors[i, o].view(-1, 1, 1, 1)))
-            else: op(x, torch.where(m, factors[:, o], _JITTER_IDENTITY[o]).view(-1, 1, 1, 1))  # identity elsewhere
-    return x
+    return _planes(lambda rgb, hue: _jitter(rgb, *_jitter_slots(factors, order), hue), x, factors[:, 3])
 
 # %% ../nbs/01_data.ipynb #11a39395
 def _box_mask(top, left, height, width, H, W):
@@ -508,6 +514,43 @@ def _cutmix_labels(y, partner, box, H, W):
     area = (box[:, 2] * box[:, 3]).to(y.device)
     return y, torch.where(area > 0, y[partner.to(y.device)], y), 1 - area.float() / (H * W)
 
+# %% ../nbs/01_data.ipynb #c2e222f4
+class _Compiled:
+    "`fn` through `torch.compile` (dynamic batch size); eager from the first compile failure on, said once."
+    failed = None                                       # the first compile error of this process, if any
+    def __init__(self, fn): self.fn, self.compiled = fn, None
+    def __call__(self, *args):
+        if _Compiled.failed is not None: return self.fn(*args)
+        try:
+            if self.compiled is None:
+                self.compiled = torch.compile(self.fn, dynamic=True, options={'cpp.dynamic_threads': True})
+            return self.compiled(*args)
+        except Exception as e:
+            out = self.fn(*args)                        # eager works, so the compiler failed, not the input
+            _Compiled.failed = e
+            warnings.warn(f'SeedAugment: torch.compile failed ({type(e).__name__}: {str(e).strip().splitlines()[:1]}); '
+                          f'augmenting eagerly from now on (same results up to rounding, slower).', stacklevel=2)
+            return out
+
+def _pixels(x, keep, a, s, c, hue, kept):
+    "Gathered pixels x (B,3,N) as floats 0..255, inside-mask keep (B,N): colour-jittered, normalised, zero where kept is 0."
+    rgb = _jitter(tuple(ch * keep / 255 for ch in x.unbind(1)), a, s, c, hue)
+    return torch.stack([(ch - m) / sd * kept for ch, m, sd in zip(rgb, CIFAR100_MEAN, CIFAR100_STD)], 1)
+
+_SCRATCH = threading.local()                            # per thread: working buffers that `apply` reuses
+
+def _scratch(name, shape, device):
+    "This thread's float buffer `name` of `shape`, reused between calls of the same shape and device."
+    buf = vars(_SCRATCH).get(name)          # (a whole tensor, not a view: views would make torch.compile specialise)
+    if buf is None or buf.device != device or buf.shape != shape: buf = vars(_SCRATCH)[name] = torch.empty(shape, device=device)
+    return buf
+
+def _mix(z, partner, box):
+    "CutMix of flat images z (B,3,N): each image's partner's pixels where its box mask (B,1,N) is 1."
+    return torch.where(box > 0, z[partner], z)
+
+_FUSED = {f: _Compiled(f) for f in (_source_index, _pixels, _mix)}
+
 # %% ../nbs/01_data.ipynb #4fe3279b
 class SeedAugment:
     "The seed's training augmentations (crop, flip, rotation, colour jitter, normalise, erasing, CutMix), batched."
@@ -516,27 +559,17 @@ class SeedAugment:
                  flip_p:float=0.5,         # RandomHorizontalFlip(p)
                  rotation:float=15.,       # RandomRotation(degrees): angle uniform in [-rotation, rotation]
                  jitter:tuple=(0.2, 0.2, 0.2, 0.02), # ColorJitter(brightness, contrast, saturation, hue)
-                 erasing_p:float=0.5,      # RandomErasing(p), scale (0.02, 0.2), ratio (0.3, 3.3), value 0
+                 erasing_p:float=0.5,      # RandomErasing(p); the box is filled with 0 (the mean colour, after Normalize)
                  cutmix_alpha:float=1.0,   # CutMix: lam ~ Beta(alpha, alpha)
                  cutmix_p:float=0.5,       # probability of CutMix (per batch, as the seed; per image if below)
-                 erasing_scale:tuple=(0.02, 0.33), # RandomErasing scale (fraction of the area)
-                 erasing_ratio:tuple=(0.3, 3.3),  # RandomErasing aspect ratio range
-                 cutmix_per_image:bool=False):    # each image its own CutMix coin, lam and box (seed: one per batch)
+                 erasing_scale:tuple=(0.02, 0.33), # RandomErasing scale: box area as a fraction of the image (torchvision's default)
+                 erasing_ratio:tuple=(0.3, 3.3),   # RandomErasing aspect ratio range (torchvision's default)
+                 cutmix_per_image:bool=False,      # each image its own CutMix coin, lam and box (seed: one per batch)
+                 compile_augment:bool=False):      # fuse the pixel work with torch.compile (compiles once per process; eager, warned once, where it cannot)
         self.crop_padding, self.flip_p, self.rotation, self.jitter = crop_padding, flip_p, float(rotation), tuple(jitter)
         self.erasing_p, self.cutmix_alpha, self.cutmix_p = erasing_p, cutmix_alpha, cutmix_p
-        self.cutmix_per_image = cutmix_per_image
-        self.erasing_scale, self.erasing_ratio = erasing_scale, erasing_ratio
-        self._scratch = threading.local()    # per thread: the working buffer `apply` reuses on the CPU
-
-    def __getstate__(self): return {k: v for k, v in vars(self).items() if k != '_scratch'}
-    def __setstate__(self, state): vars(self).update(state, _scratch=threading.local())
-
-    def _work_buffer(self, shape, device):
-        "A float buffer of `shape` for this thread, reused between calls on the CPU (fresh pages cost as much as the work)."
-        if device.type != 'cpu': return torch.empty(shape, device=device)       # the CUDA allocator caches already
-        buf = getattr(self._scratch, 'buf', None)
-        if buf is None or buf.shape != shape: buf = self._scratch.buf = torch.empty(shape)
-        return buf
+        self.erasing_scale, self.erasing_ratio = tuple(erasing_scale), tuple(erasing_ratio)
+        self.cutmix_per_image, self.compile_augment = cutmix_per_image, compile_augment
 
     def sample(self, n:int,             # batch size
                generator:torch.Generator, # the only source of randomness
@@ -583,25 +616,19 @@ class SeedAugment:
 
     def apply(self, x:torch.Tensor, # uint8 images (B,3,H,W)
               y:torch.Tensor,       # labels (B,)
-              p:dict,               # parameters from `sample`
-              chunk:int=None):      # images per chunk (default: 128 on the CPU, all on a GPU)
+              p:dict):              # parameters from `sample`
         "Augment a batch with given parameters: returns (normalised float images, y_a, y_b, lam)."
+        run = _FUSED.get if self.compile_augment else (lambda f: f)
         p = {k: v.to(x.device) for k, v in p.items()}
         B, _, H, W = x.shape
-        chunk = chunk or (B if x.is_cuda else 128)            # cache-sized pieces on the CPU
-        chunks = [slice(s, s + chunk) for s in range(0, B, chunk)]
-        z, out = self._work_buffer((B, 3, H, W), x.device), torch.empty(B, 3, H, W, device=x.device)
-        mean, std = _stats(z)
+        geo = _geometry_params(p['crop_y'], p['crop_x'], p['flip'], p['angle'], self.crop_padding)
+        idx, keep = run(_source_index)(geo, _pixel_grid(H, W, x.device), H, W)   # crop + flip + rotation: one gather
+        src = _scratch('source', (B, 3, H * W), x.device).copy_(_gather_pixels(x, idx))      # as floats
+        kept = 1 - _box_mask(*p['erase'].unbind(1), H, W).view(B, H * W)
+        z = run(_pixels)(src, keep, *_jitter_slots(p['jitter'], p['jitter_order']), p['jitter'][:, 3:], kept)  # colour, normalise, erase
         box, partner = p['cutmix_box'], p['cutmix_partner']
-        def augment(c):   # crop + flip + rotation as one uint8 gather, to 0..1 floats (fill 0), colour, normalise, erase
-            xc, keep = _geometry(x[c], p['crop_y'][c], p['crop_x'][c], p['flip'][c], p['angle'][c], self.crop_padding)
-            zc = torch.mul(xc, keep / 255, out=z[c])
-            _color_jitter_(zc, p['jitter'][c], p['jitter_order'][c])
-            zc.sub_(mean).div_(std).mul_(1 - _box_mask(*p['erase'][c].unbind(1), H, W))
-        def mix(c): torch.lerp(z[c], z[partner[c]], _box_mask(*box[c].unbind(1), H, W), out=out[c])   # CutMix
-        for c in chunks: augment(c)
-        for c in chunks: mix(c)                               # after all chunks: partners come from anywhere
-        return (out, *_cutmix_labels(y, partner, box, H, W))
+        out = run(_mix)(z, partner, _box_mask(*box.unbind(1), H, W).view(B, 1, H * W))  # CutMix, after all images
+        return (out.view(B, 3, H, W), *_cutmix_labels(y, partner, box, H, W))
 
     def __call__(self, x:torch.Tensor, # uint8 images (B,3,H,W) on any device
                  y:torch.Tensor,       # labels (B,)
@@ -656,22 +683,26 @@ def _time_seed(dl):
         else: n += len(xb)
     return n, time.perf_counter() - t0
 
+def _done(out):
+    "Wait until the device has computed `out` (reads one value; nothing to wait for on the CPU)."
+    out.view(-1)[-1].item()
+
 def _time_batched(loader, aug, g, epoch):
     "Images and seconds of one epoch of DeviceLoader + SeedAugment."
-    sync = torch.cuda.synchronize if loader.device.type == 'cuda' else (lambda: None)
-    sync(); t, n = time.perf_counter(), 0
+    t, n = time.perf_counter(), 0
     for xb, yb in loader.batches(epoch):
-        aug(xb, yb, g); n += len(xb)
-    sync()
+        out = aug(xb, yb, g)[0]; n += len(xb)
+    _done(out)
     return n, time.perf_counter() - t
 
 def bench_augment(n_images:int=20_000, # images through each pipeline per round
                   device:str='cpu',    # where the batched pipeline runs ('cpu' or 'cuda')
                   batch_size:int=512,  # the seed's batch size
                   workers:int=None,    # DataLoader workers for the seed (default: one per core)
-                  threads:int=None,    # torch threads of the batched pipeline on the CPU (default: one per core, as the seed's workers)
+                  threads:int=None,    # torch threads of the batched pipeline (default: one per core, as the seed's workers)
                   rounds:int=2,        # alternate seed and batched this many times (evens out a busy machine)
-                  seed:int=0):         # seed of images, shuffle and augmentation
+                  seed:int=0,          # seed of images, shuffle and augmentation
+                  compile_augment:bool=True): # SeedAugment's compiled path (else eager)
     "Images/s of the seed's per-image pipeline and of `DeviceLoader` + `SeedAugment`, and their ratio."
     if n_images <= batch_size or rounds < 1:
         raise ValueError(f"n_images ({n_images}) must exceed batch_size ({batch_size}) (the seed's clock starts at its "
@@ -683,23 +714,26 @@ def bench_augment(n_images:int=20_000, # images through each pipeline per round
     y = torch.randint(0, 100, (n_images,), generator=g)
     dl = torch.utils.data.DataLoader(_SeedDataset(x, y, seed_transforms()), batch_size=batch_size, shuffle=True,
                                      num_workers=workers, generator=torch.Generator().manual_seed(seed))
-    aug, loader = SeedAugment(), DeviceLoader(x, y, batch_size, seed=seed, device=device)
+    aug = SeedAugment(compile_augment=compile_augment)
+    loader = DeviceLoader(x, y, batch_size, seed=seed, device=device)
     ag = torch.Generator(device=loader.device).manual_seed(seed)
     tot = {'seed': [0, 0.], 'batched': [0, 0.]}
     old_threads = torch.get_num_threads()
     try:
-        if loader.device.type == 'cpu': torch.set_num_threads(threads)
-        aug(*next(iter(loader)), ag)                                                  # warm-up
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter(); _done(aug(*next(iter(loader)), ag)[0]); warmup = time.perf_counter() - t0  # compiles
         for r in range(rounds):
             torch.set_num_threads(old_threads)                                        # the seed's main process as it was
             n, t = _time_seed(dl); tot['seed'][0] += n; tot['seed'][1] += t
-            if loader.device.type == 'cpu': torch.set_num_threads(threads)
+            torch.set_num_threads(threads)
             n, t = _time_batched(loader, aug, ag, r); tot['batched'][0] += n; tot['batched'][1] += t
     finally: torch.set_num_threads(old_threads)
     seed_ips, ours_ips = (n / t for n, t in tot.values())
-    where = f'cpu, {threads} thread{"s" * (threads > 1)}' if loader.device.type == 'cpu' else str(loader.device)
-    print(f'seed pipeline (PIL transforms, DataLoader, {workers} workers): {seed_ips:,.0f} images/s')
-    print(f'batched DeviceLoader + SeedAugment ({where}): {ours_ips:,.0f} images/s')
+    compiled = compile_augment and _Compiled.failed is None
+    print(f'warm-up, first batch{" (compiling)" if compiled else ""}: {warmup:.1f} s, not timed')
+    print(f'seed pipeline (torchvision v2 on PIL images, DataLoader, {workers} workers): {seed_ips:,.0f} images/s')
+    print(f'batched DeviceLoader + SeedAugment ({loader.device}, {threads} torch thread{"s" * (threads > 1)}, '
+          f'{"compiled" if compiled else "eager"}): {ours_ips:,.0f} images/s')
     print(f'augment speed-up vs seed pipeline: {ours_ips / seed_ips:.1f}x')
     return dict(seed_images_per_s=seed_ips, batched_images_per_s=ours_ips, speedup=ours_ips / seed_ips,
-                n_images=n_images * rounds, workers=workers, device=str(loader.device))
+                n_images=n_images * rounds, workers=workers, device=str(loader.device), compiled=compiled, warmup_s=warmup)

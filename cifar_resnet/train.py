@@ -75,6 +75,8 @@ class TrainConfig:
     cutmix_alpha:float = _aug('cutmix_alpha', "CutMix Beta(alpha, alpha) parameter", _above(0, strict=True))
     cutmix_p:float = _aug('cutmix_p', "probability of CutMix (per batch as in the seed, or per image)", _between(0, 1))
     cutmix_per_image:bool = _aug('cutmix_per_image', "CutMix: every image its own coin, lambda and box (the seed: one per batch)")
+    compile_augment:bool = _aug('compile_augment', "fuse the augmentation's pixel work with torch.compile (compiles once per process, "
+                                "eager with a warning where no compiler works; results equal to float rounding)")
     amp:str = _f('auto', "mixed precision of training: auto (fp16 + GradScaler on CUDA, as the seed; off elsewhere), off, fp16, bf16",
                  choices=('auto', 'off', 'fp16', 'bf16'))
     channels_last:bool = _f(False, "channels_last memory format (faster convolutions on tensor-core GPUs)")
@@ -957,6 +959,7 @@ def bench_train(device=None,        # default: CUDA if available, else CPU
                 steps:int=None,      # timed steps per configuration (default 30 on CUDA, 3 on CPU)
                 warmup:int=None,     # untimed steps first (default 10 on CUDA (compile needs them), 1 on CPU)
                 widths:tuple=(64, 128, 256, 512), # network widths (the seed's ResNet-18 by default)
+                compile_augment:bool=False, # the augmentation through torch.compile (its fused path)
                 configs:list=None):  # list of (name, dict of TrainConfig options amp/channels_last/compile); Python only
     "Training images/s of the seed's ResNet-18 for several precision/layout/compile settings, side by side."
     device = pick_device(device)
@@ -971,7 +974,7 @@ def bench_train(device=None,        # default: CUDA if available, else CPU
     g = torch.Generator(device).manual_seed(0)
     x = torch.randint(0, 256, (batch_size, 3, 32, 32), dtype=torch.uint8, device=device, generator=g)
     y = torch.randint(0, 100, (batch_size,), device=device, generator=g)
-    aug, rows = SeedAugment(), []
+    aug, rows = SeedAugment(compile_augment=compile_augment), []
     for name, kw in configs:
         cfg = TrainConfig(widths=widths, **kw)
         torch.manual_seed(0)
