@@ -151,7 +151,8 @@ def add_flags(p:argparse.ArgumentParser, # the parser (or sub-parser) to add to
         for f in cli_flags(src):
             if f.name in skip: continue
             flag, required = '--' + f.name.replace('_', '-'), f.default in (dataclasses.MISSING, inspect.Parameter.empty)
-            kw = dict(help=f.help, required=required) if required else dict(help=f.help, default=f.default)
+            help = f.help.replace('%', '%%')   # argparse formats help with %: a '95%' would break --help
+            kw = dict(help=help, required=required) if required else dict(help=help, default=f.default)
             if f.type is bool: p.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
             elif f.type is tuple: p.add_argument(flag, nargs=f.nargs, type=f.elem, metavar=f.name[0].upper(), **kw)
             else: p.add_argument(flag, type=f.type, choices=f.choices, **kw)

@@ -389,16 +389,16 @@ class TrainError(ValueError):
 class NonFiniteLossError(FloatingPointError):
     "The loss became NaN or infinite; the last good checkpoint is kept."
 
-RESUMABLE_CHANGES = ('out', 'device', 'data_dir', 'progress', 'compile', 'eval_batch_size', 'save_every', 'log_every',
-                     'tensorboard', 'tensorboard_every')
+RESUMABLE_CHANGES = ('out', 'device', 'data_dir', 'progress', 'compile', 'compile_augment', 'eval_batch_size', 'save_every',
+                     'log_every', 'tensorboard', 'tensorboard_every')   # change nothing but speed, rounding or output
 
 def config_diff(a:dict, # a config as a dict (`asdict(TrainConfig(...))` or a checkpoint's 'config')
                 b:dict, # another
                 ignore=RESUMABLE_CHANGES): # fields whose differences do not matter
     "Fields (other than `ignore`) whose values differ between two config dicts, as 'name: a -> b' strings."
-    norm = lambda v: list(v) if isinstance(v, (tuple, list)) else v
-    return [f"{k}: {norm(a.get(k))!r} -> {norm(b.get(k))!r}" for k in sorted(set(a) | set(b))
-            if k not in ignore and norm(a.get(k)) != norm(b.get(k))]
+    default = {f.name: f.default for f in fields(TrainConfig)}   # a config written before a field existed had its default
+    get = lambda d, k: (lambda v: list(v) if isinstance(v, (tuple, list)) else v)(d.get(k, default.get(k)))
+    return [f"{k}: {get(a, k)!r} -> {get(b, k)!r}" for k in sorted(set(a) | set(b)) if k not in ignore and get(a, k) != get(b, k)]
 
 def _check_writable(out:Path):
     try:
