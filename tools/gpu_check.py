@@ -111,6 +111,7 @@ def step_bench_evaluate(s, work):
 
 def step_resume(s, work):
     "SIGKILL after the first checkpoint inside an epoch, then --resume: bit-exact against an uninterrupted run (fp16 on a GPU)."
+    os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')   # deterministic cuBLAS, set before CUDA starts here
     import torch
     from cifar_resnet.train import train_cli
     from cifar_resnet.model import read_checkpoint
@@ -123,9 +124,8 @@ def step_resume(s, work):
     ref, run = work / 'resume_ref', work / 'resume_killed'
     for d in (ref, run): shutil.rmtree(d, ignore_errors=True)
     train_cli(argv(ref))
-    env = dict(os.environ, CUBLAS_WORKSPACE_CONFIG=':4096:8')
     p = subprocess.Popen([sys.executable, '-c', 'from cifar_resnet.train import train_cli; train_cli()', *argv(run)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     t0 = time.time()
     while not (run / 'last.pt').exists() and p.poll() is None and time.time() - t0 < 100: time.sleep(0.01)
     p.send_signal(signal.SIGKILL); p.wait()
