@@ -13,7 +13,7 @@ from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['pick_device', 'atomic_write', 'Table', 'eval_mode', 'capture_outputs', 'HelpFormatter', 'Flag', 'cli_flags',
-           'add_flags', 'cli_parser', 'run_cli', 'house']
+           'add_flags', 'cli_parser', 'run_cli', 'check_out_dir', 'house']
 
 # %% ../nbs/00_core.ipynb #a2d2ccc9
 def pick_device(name:str|torch.device|None='auto', # 'auto' or None (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:N', 'mps'
@@ -115,9 +115,9 @@ class Flag:
 def _flag_type(ann, default):
     "(type, choices, element type, nargs) from an annotation and a default."
     origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin in (typing.Union, types.UnionType):   # X|None: the flag is X, its default None
+        ann = next((a for a in args if a is not type(None)), str); origin, args = typing.get_origin(ann), typing.get_args(ann)
     if origin is typing.Literal: return type(args[0]), args, None, None
-    if origin in (typing.Union, types.UnionType):
-        ann = next((a for a in args if a is not type(None)), str); origin = typing.get_origin(ann)
     if isinstance(default, tuple) or ann is tuple or origin is tuple:
         elem = type(default[0]) if isinstance(default, tuple) and default else str
         return tuple, None, elem, len(default) if isinstance(default, tuple) and default else '+'
@@ -168,12 +168,27 @@ def cli_parser(prog:str,          # the command's name
 def run_cli(prog:str,   # the command's name, for the error line
             fn,         # the function to call with the parsed arguments
             args:dict,  # keyword arguments (e.g. `vars(parser.parse_args(argv))`)
-            errors:tuple=(ValueError, TypeError, FileNotFoundError, FloatingPointError)): # exceptions that are the user's to fix
-    "`fn(**args)`; an error of the kinds in `errors` becomes one line `prog: error: ...` on stderr and exit status 2."
+            errors:tuple=(ValueError, TypeError, OSError, FloatingPointError), # exceptions that are the user's to fix
+            interrupted=None): # what to say after Ctrl-C: a string, or a function of no arguments that returns one
+    """`fn(**args)`; an error of the kinds in `errors` becomes one line `prog: error: ...` on stderr and exit status 2;
+    Ctrl-C, one line `prog: interrupted...` and exit status 130 (the shell's code for it)."""
     try: return fn(**args)
     except errors as e:
         msg = ' '.join(str(e).split()) or type(e).__name__
         print(f'{prog}: error: {msg}', file=sys.stderr); sys.exit(2)
+    except KeyboardInterrupt:
+        said = interrupted() if callable(interrupted) else interrupted
+        print(f'{prog}: interrupted' + (f': {said}' if said else ''), file=sys.stderr); sys.exit(130)
+
+def check_out_dir(out:str|Path,      # the folder a command is to write into (it may not exist yet)
+                  flag:str='--out'): # the flag that named it, for the message
+    "Refuse, before any work, an output folder that is a file or that cannot be created or written; returns it as a Path."
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise ValueError(f"{flag} {out} is a file, not a folder.")
+    parent = next(p for p in (out, *out.parents) if p.exists())
+    if not parent.is_dir(): raise ValueError(f"{flag} {out}: {parent} is a file, not a folder.")
+    if not os.access(parent, os.W_OK | os.X_OK): raise ValueError(f"Cannot write to {parent} (for {flag} {out}): choose a writable folder.")
+    return out
 
 # %% ../nbs/00_core.ipynb #bb3e504a
 def _our_imports(path, package):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #17b01d92
 from __future__ import annotations
-import io, math, os, pickle, threading, time, warnings
+import math, os, pickle, threading, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -153,8 +153,8 @@ def _missing_message(folder, err=None):
     return (f'CIFAR-100 not found in {folder} (looked for its train, test and meta files).{why}\n'
             f'Get {CIFAR100.url} (MD5 {CIFAR100.tgz_md5}) on a machine with internet, copy it to {root / CIFAR100.filename} '
             f'and run `tar -xzf {CIFAR100.filename}` inside {root}, or call load_cifar100(root, download=True) where '
-            f'the URL can be reached.\nWithout the real data, `--dataset synthetic` trains on a small learnable '
-            f'fixture (make_synthetic_cifar100); its accuracies are not CIFAR-100 accuracies.')
+            f'the URL can be reached.\nWithout the real data, every command works offline with `--dataset synthetic` (a small '
+            f'learnable fixture) or `--dataset digits` (real handwritten digits); their accuracies are not CIFAR-100 accuracies.')
 
 def load_cifar100(root:str|Path='data', # folder that holds (or will hold) `cifar-100-python/`
                   download:bool=True):  # fetch and verify torchvision's archive if the files are missing
@@ -265,19 +265,23 @@ def default_data_dir(dataset:str): # a key of `DATASETS`
 def load_dataset(dataset:str='cifar100',     # 'cifar100' (the real set), 'synthetic' or 'digits' (offline sets)
                  data_dir:str|Path|None=None, # folder holding cifar-100-python/ (default: `default_data_dir`)
                  create:bool=True,           # download CIFAR-100 / write an offline set when missing
-                 n_train:int=5000,  # training images of a synthetic fixture written now
-                 n_test:int=1000,   # test images of a synthetic fixture written now
+                 n_train:int|None=None, # training images of a synthetic fixture (default 5,000 when written now)
+                 n_test:int|None=None,  # test images of a synthetic fixture (default 1,000 when written now)
                  seed:int=0):       # seed of an offline set written now
     "The `CIFAR100Data` of `dataset` in `data_dir`, checked to be the dataset that was asked for."
     if dataset not in DATASETS: raise DatasetError(f"dataset must be one of {tuple(DATASETS)}, got {dataset!r}.")
     root = Path(data_dir) if data_dir else default_data_dir(dataset)
     if dataset != 'cifar100' and create and not (root / 'cifar-100-python' / 'meta').exists():
-        if dataset == 'synthetic': make_synthetic_cifar100(root, n_train=n_train, n_test=n_test, seed=seed)
+        if dataset == 'synthetic': make_synthetic_cifar100(root, n_train=n_train or 5000, n_test=n_test or 1000, seed=seed)
         else: make_digits_cifar(root, seed=seed)
     data = load_cifar100(root, download=create and dataset == 'cifar100')
     if data.dataset != dataset:
         raise DatasetError(f"{root} holds {DATASETS[data.dataset]}, but the dataset asked for is {dataset!r}: "
                            "point --data-dir at the right folder.")
+    have, asked = (len(data.train_y), len(data.test_y)), (n_train or len(data.train_y), n_test or len(data.test_y))
+    if dataset == 'synthetic' and have != asked:
+        warnings.warn(f"{root} already holds a synthetic set of {have[0]:,} training and {have[1]:,} test images, used as it "
+                      f"is (not the {asked[0]:,} and {asked[1]:,} asked for): delete it, or give another --data-dir, for a new one.")
     return data
 
 # %% ../nbs/01_data.ipynb #6ffc0652

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_evaluate.ipynb #e0a1c004
 from __future__ import annotations
-import os, time
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 from fastcore.basics import patch
-from .core import Table, pick_device, atomic_write, cli_parser, run_cli
-from .model import read_model, CheckpointError, unwrap_model, ResNet
+from .core import Table, pick_device, atomic_write, cli_parser, run_cli, check_out_dir
+from .model import read_model, ModelCheckpoint, CheckpointError, unwrap_model, ResNet
 from .data import (normalize, load_dataset, default_data_dir, DATASETS, CIFAR100Data, CIFAR100_CLASSES,
                                CIFAR100_COARSE_CLASSES, CIFAR100_FINE_TO_COARSE)
 from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, write_metrics, bootstrap_ci,
@@ -81,12 +81,13 @@ class EvalResult:
                 f"NLL {m['nll']:.3f}, ECE {m['ece']:.2%}, {m['n']:,} test images" + (f"; {self.note}" if self.note else '') + ')')
 
 # %% ../nbs/07_evaluate.ipynb #e0a1c039
-def load_for_eval(path:str|Path,     # a checkpoint in any layout `read_model` reads
+def load_for_eval(path:str|Path|ModelCheckpoint, # a checkpoint in any layout `read_model` reads, or one it has read
                   data:CIFAR100Data, # the test set it is to be evaluated on
                   device=None):      # where the model goes (default: CUDA when available, else CPU)
     "The model of checkpoint `path` on `device`, checked to fit `data`: its number of classes, class names and dataset."
-    ck = read_model(path)
-    here, trained_on = getattr(data, 'dataset', 'cifar100'), ck.dataset or ck.config.get('dataset')
+    ck = path if isinstance(path, ModelCheckpoint) else read_model(path)
+    path = ck.path
+    here, trained_on = getattr(data, 'dataset', 'cifar100'), ck.dataset
     what = lambda d: DATASETS.get(d, repr(d))
     hint = f" It was trained on {what(trained_on)}: pass --dataset {trained_on}." if trained_on and trained_on != here else ''
     k, K = ck.model.fc.out_features, len(data.classes)
@@ -487,15 +488,9 @@ def _test_data(dataset, data_dir):
                                 f"(cifar_resnet_train --dataset {dataset} writes it there).")
     return load_dataset(dataset, root, create=dataset == 'cifar100')
 
-def _check_out(out):
-    "Refuse an --out that cannot become a writable folder, before anything is computed."
-    if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is a file, not a folder.")
-    parent = next(p for p in (out, *out.parents) if p.exists())
-    if not os.access(parent, os.W_OK | os.X_OK): raise ValueError(f"Cannot write to {parent} (for --out {out}): choose a writable folder.")
-
 def eval_command(checkpoint:str,                 # the checkpoint to evaluate (any layout `read_model` reads)
                  compare:str|None=None,          # a second checkpoint to compare with on the same images, e.g. the seed's best_resnet_cifar100.pth
-                 dataset:Literal[tuple(DATASETS)]='cifar100', # the test set (results on the offline sets are labelled as such)
+                 dataset:Literal[tuple(DATASETS)]|None=None, # the test set (default: the one the checkpoint was trained on, else cifar100)
                  data_dir:str|None=None,         # folder holding cifar-100-python/ (default: data, or data/<dataset> for the offline sets)
                  out:str='eval',                 # folder for report.md, metrics.json and the figures
                  device:str='auto',              # auto (CUDA if available), cpu, cuda, cuda:N, mps
@@ -509,12 +504,13 @@ def eval_command(checkpoint:str,                 # the checkpoint to evaluate (a
     out = Path(out)
     for flag, v, least in (('--batch-size', batch_size, 1), ('--bootstrap', bootstrap, 1), ('--top-losses', top_losses, 0)):
         if v < least: raise ValueError(f"{flag} must be at least {least}; got {v}.")
-    _check_out(out)
+    check_out_dir(out)
     dev = pick_device(device)
     for c in (checkpoint, compare):
         if c is not None and not Path(c).is_file(): raise CheckpointError(f"No checkpoint at {c}: the file does not exist.")
-    data = _test_data(dataset, data_dir)
-    model = load_for_eval(checkpoint, data, dev)
+    ck = read_model(checkpoint)
+    data = _test_data(dataset or ck.dataset or 'cifar100', data_dir)
+    model = load_for_eval(ck, data, dev)
     base = load_for_eval(compare, data, dev) if compare else None
     names = [Path(c).name for c in (checkpoint, compare) if c]
     if len(names) == 2 and names[0] == names[1]: names = [checkpoint, compare]

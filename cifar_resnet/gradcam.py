@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .core import pick_device, eval_mode, capture_outputs, cli_parser, run_cli
+from .core import pick_device, eval_mode, capture_outputs, cli_parser, run_cli, check_out_dir
 from .model import unwrap_model, read_model
 from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_dataset, DATASETS
 
@@ -365,8 +365,8 @@ def gradcam_gallery(model:nn.Module,  # the classifier (wrappers are removed), o
     return paths + [out_dir / 'index.png']
 
 # %% ../nbs/03_gradcam.ipynb #35848ba3
-def gradcam_command(checkpoint:str,                  # model checkpoint (.pt/.pth), any layout `load_checkpoint` reads
-                    dataset:Literal[tuple(DATASETS)]='cifar100', # which test set to explain
+def gradcam_command(checkpoint:str,                  # model checkpoint (.pt/.pth), any layout `read_model` reads
+                    dataset:Literal[tuple(DATASETS)]|None=None, # which test set to explain (default: the checkpoint's, else cifar100)
                     data_dir:str|None=None,          # folder holding cifar-100-python/ (default: data, or data/<dataset> for the offline sets)
                     out:str='gradcam',               # output folder
                     per_class:int=4,                 # images per class
@@ -375,9 +375,12 @@ def gradcam_command(checkpoint:str,                  # model checkpoint (.pt/.pt
                     batch_size:int=250,              # images per forward/backward pass
                     device:str='auto'):              # auto (CUDA if available), cpu, cuda, cuda:N
     "The Grad-CAM gallery of a checkpoint's model on a test set (`gradcam_gallery`); returns the paths written."
+    check_out_dir(out)
+    if per_class < 1: raise ValueError(f"--per-class must be at least 1; got {per_class}.")
     dev = pick_device(device)
-    model = read_model(checkpoint).model.to(dev)
-    return gradcam_gallery(model, load_dataset(dataset, data_dir), out, per_class, layer, method, batch_size)
+    ck = read_model(checkpoint)
+    return gradcam_gallery(ck.model.to(dev), load_dataset(dataset or ck.dataset or 'cifar100', data_dir), out, per_class,
+                           layer, method, batch_size)
 
 def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.argv[1:])
     "Console script `cifar_resnet_gradcam`: write the Grad-CAM gallery of a checkpoint."

@@ -228,8 +228,8 @@ def read_model(path:str|Path): # a checkpoint in any layout `load_checkpoint` re
     n = model.fc.out_features
     classes = meta.get('classes')
     ok = isinstance(classes, (list, tuple)) and len(classes) == n and all(isinstance(c, str) for c in classes)
-    dataset = meta.get('dataset') or ('synthetic' if meta.get('synthetic') else None)
     dict_or = lambda v: v if isinstance(v, dict) else {}
+    dataset = meta.get('dataset') or ('synthetic' if meta.get('synthetic') else None) or dict_or(meta.get('config')).get('dataset')
     return ModelCheckpoint(model, Path(path), list(classes) if ok else None, dataset, dict_or(meta.get('metrics')),
                            dict_or(meta.get('config')), meta.get('epoch'), str(meta.get('format', '')))
 

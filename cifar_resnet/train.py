@@ -23,9 +23,9 @@ __all__ = ['RESUMABLE_CHANGES', 'TRAIN_STATE_FORMAT', 'TENSORBOARD_SCALARS', 'Tr
            'mixed_cross_entropy', 'make_train_step', 'evaluate', 'EMA', 'history_markdown', 'write_logs',
            'plot_history', 'read_log', 'plot_logs', 'log_explorer', 'TrainError', 'NonFiniteLossError', 'config_diff',
            'SyncBatchNorm2d', 'convert_sync_batchnorm', 'TrainState', 'build_state', 'Callback', 'NonFiniteCheck',
-           'BestModel', 'Checkpointer', 'LogWriter', 'Curves', 'ProgressBars', 'TensorBoardLogger', 'FinalMetrics',
-           'load_data', 'TrainResult', 'fit', 'default_callbacks', 'train', 'train_arg_parser', 'train_cli',
-           'bench_train']
+           'BestModel', 'Checkpointer', 'LogWriter', 'Curves', 'ProgressBars', 'EpochLines', 'TensorBoardLogger',
+           'FinalMetrics', 'load_data', 'TrainResult', 'fit', 'default_callbacks', 'train', 'train_arg_parser',
+           'train_cli', 'bench_train']
 
 # %% ../nbs/02_train.ipynb #f876541c
 def _f(default, help, check=None, **kw): return field(default=default, metadata=dict(help=help, check=check, **kw))
@@ -683,6 +683,15 @@ class ProgressBars(Callback):
         self.epochs.set_postfix(test_acc=f"{s.last['test_acc']:.2f}%", best=f"{best:.2f}%", refresh=False); self.epochs.update(1)
     def fit_end(self, s): self.epochs.close()
 
+class EpochLines(Callback):
+    "One line per epoch on stdout where there are no bars (`--no-progress`): for the logs of nohup and batch jobs."
+    order = 90
+    def __init__(self, tag:str=''): self.tag = tag  # a label for the data (e.g. ' [synthetic]')
+    def epoch_end(self, s):
+        r, best = s.last, max(h['test_acc'] for h in s.history)
+        print(f"epoch {r['epoch']}/{s.cfg.epochs}{self.tag}: train loss {r['train_loss']:.4f}, test top-1 {r['test_acc']:.2f}% "
+              f"(best {best:.2f}%), {r['time_s']:.1f} s", flush=True)
+
 # %% ../nbs/02_train.ipynb #c21ee51b
 TENSORBOARD_SCALARS = {'loss/train': 'train_loss', 'loss/test': 'test_loss', 'accuracy/train': 'train_acc',
                        'accuracy/train_cutmix_weighted': 'train_acc_mixed', 'accuracy/test': 'test_acc',
@@ -887,7 +896,7 @@ def default_callbacks(cfg:TrainConfig,      # the recipe (out, save_every, log_e
     cbs.append(FinalMetrics(out, data, cfg.eval_batch_size))
     tag = f' [{data.dataset}]' if data.note else ''
     cbs += [LogWriter(out, data.note), Curves(out / 'curves.png', title=f"{out.name}{tag}")]
-    if cfg.progress: cbs.append(ProgressBars(cfg.log_every, tag))
+    cbs.append(ProgressBars(cfg.log_every, tag) if cfg.progress else EpochLines(tag))
     if cfg.tensorboard:
         cbs.append(TensorBoardLogger(out / 'tensorboard', cfg.tensorboard_every, data.train_x[:16], data.test_x[:8], augment))
     return cbs
@@ -943,11 +952,20 @@ def train_arg_parser():
                    help="continue the run in --out from its last.pt (or from CHECKPOINT), exactly where it stopped")
     return p
 
+def _resume_hint(out:Path):
+    "What to do after Ctrl-C: where the last checkpoint is and how to continue from it."
+    last = out / 'last.pt'
+    if not last.is_file(): return f'no checkpoint was written yet in {out}.'
+    ck = read_checkpoint(last)   # written atomically: the whole file or the one before
+    done = f"epoch {ck['epoch'] + 1}, batch {ck['batch']}" if ck['batch'] else f"the end of epoch {ck['epoch']}"
+    return f"{last} holds step {ck['step']} ({done}): the same command with --resume continues from there."
+
 def train_cli(argv=None): # arguments (default: sys.argv[1:])
     "Console script `cifar_resnet_train`: parse the flags, check them, train, print where the results are."
     args = vars(train_arg_parser().parse_args(argv))
     resume = args.pop('resume')
-    res = run_cli('cifar_resnet_train', lambda **kw: train(TrainConfig(**kw), resume=resume), args)
+    res = run_cli('cifar_resnet_train', lambda **kw: train(TrainConfig(**kw), resume=resume), args,
+                  interrupted=lambda: _resume_hint(Path(args['out'])))
     if _dist_info()[0] == 0: print(res)   # returns None: the console script's exit status must be 0
 
 # %% ../nbs/02_train.ipynb #5e98a86f

@@ -9,7 +9,7 @@ ever runs it (the project's test command does that).
     python tools/gpu_check.py OUT_DIR [--dry-run] [--work DIR] [--only STEP ...]
 """
 from __future__ import annotations
-import argparse, ast, json, os, platform, re, shutil, signal, subprocess, sys, tempfile, time, traceback
+import argparse, ast, json, os, platform, shutil, signal, subprocess, sys, tempfile, time, traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ def step_gradcam(s, work):
     return dict(files=len(files), seconds=round(time.perf_counter() - t0, 1), index=str(out / 'index.png'))
 
 def step_predictor(s, work):
-    import numpy as np, torch
+    import numpy as np
     from cifar_resnet.demo import Predictor
     from cifar_resnet.data import load_dataset
     data = load_dataset('synthetic', work / 'data', create=False)

@@ -18,7 +18,7 @@ stamp=.venv/.cifar_resnet-installed
 want="$(cat settings.ini setup.py pyproject.toml | sha256sum | cut -d' ' -f1) $CIFAR_RESNET_TORCH"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   rm -f "$stamp"
-  echo "setup: installing $CIFAR_RESNET_TORCH and cifar_resnet[dev] into .venv"
+  echo "setup: installing $CIFAR_RESNET_TORCH and cifar_resnet[dev] into .venv (a few minutes, quietly)"
   .venv/bin/python -m pip install -q --disable-pip-version-check $CIFAR_RESNET_TORCH 2> >(grep -v "is ignored: it is neither" >&2)
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2> >(grep -v "is ignored: it is neither" >&2)
   echo "$want" > "$stamp"
