@@ -10,7 +10,6 @@ test between them); no notebook is over 250 KB and no output is huge.
 `nbdev_docs` (Quarto) renders _proc/ into the site; the GitHub workflow deploy.yaml does that.
 """
 import json, sys, importlib, inspect, re
-from pathlib import Path
 from fastcore.docments import docments
 from nbdev.config import get_config
 from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
