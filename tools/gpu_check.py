@@ -25,7 +25,7 @@ SIZES = {'gpu': dict(n_train=50_000, n_test=10_000, widths=(64, 128, 256, 512), 
                      resume_amp='off', bench_images=1_280, bench_steps=1,
                      per_class=1, device='cpu', flags=())}
 # (name, seconds allowed): the order is the order of value, so a lease cut short still brings the main figures
-STEPS = [('env', 60), ('train_seed', 150), ('train_fast', 240), ('bench_data', 90), ('bench_train', 240),
+STEPS = [('env', 60), ('train_reference', 150), ('train_fast', 240), ('bench_data', 90), ('bench_train', 240),
          ('bench_evaluate', 90), ('resume', 150), ('gradcam', 90), ('predictor', 60), ('notebooks', 240)]
 
 
@@ -65,7 +65,8 @@ def step_env(s, work):
 def _train_run(s, work, name, **extra):
     "One run through the real command line; per-epoch speed from its log, peak memory of this process."
     import torch
-    from cifar_resnet.train import train_cli, read_log
+    from cifar_resnet.train import train_cli
+    from cifar_resnet.logs import read_log
     from cifar_resnet.data import load_dataset
     load_dataset('synthetic', work / 'data', n_train=s['n_train'], n_test=s['n_test'])   # written once, outside the clock
     out = work / name
@@ -82,16 +83,16 @@ def _train_run(s, work, name, **extra):
                 projected_150_epochs_min=round(150 * 50_000 / ips[-1] / 60, 2), checkpoint=str(out / 'best.pt'),
                 config={k: v for k, v in extra.items()})
 
-def step_train_seed(s, work):
-    "The seed's path: fp16 autocast + GradScaler on CUDA (amp auto), eager, default memory format."
-    return _train_run(s, work, 'seed_path', amp='fp16')
+def step_train_reference(s, work):
+    "The reference's path: fp16 autocast + GradScaler on CUDA (amp auto), eager, default memory format."
+    return _train_run(s, work, 'reference_path', amp='fp16')
 
 def step_train_fast(s, work):
     "The fast path: bf16 autocast, channels_last, torch.compile of the model and of the augmentation."
     return _train_run(s, work, 'fast_path', amp='bf16', channels_last=True, compile=True, compile_augment=True)
 
 def step_bench_data(s, work):
-    from cifar_resnet.data import bench_augment
+    from cifar_resnet.augment import bench_augment
     r = bench_augment(n_images=s['bench_images'], device=s['device'], rounds=1,   # compiled on the GPU; eager in a dry run
                       **({} if s['device'] == 'cuda' else dict(batch_size=256, workers=1, threads=1, compile_augment=False)))
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
@@ -99,7 +100,7 @@ def step_bench_data(s, work):
 def step_bench_train(s, work):
     from cifar_resnet.train import bench_train
     kw = dict(compile_augment=True) if s['device'] == 'cuda' else dict(batch_size=16, steps=s['bench_steps'], warmup=1, widths=s['widths'])
-    configs = [('fp32', dict(amp='off')), ('AMP fp16 (seed)', dict(amp='fp16')),   # (compile: train_fast compiles)
+    configs = [('fp32', dict(amp='off')), ('AMP fp16 (reference)', dict(amp='fp16')),   # (compile: train_fast compiles)
                ('AMP bf16 + channels_last', dict(amp='bf16', channels_last=True))]
     return dict(rows=list(bench_train(s['device'], configs=None if s['device'] == 'cuda' else configs, **kw)))
 
@@ -139,8 +140,8 @@ def step_resume(s, work):
                 final_step=a['step'], bit_exact=same, scaler_equal=a['scaler'] == b['scaler'])
 
 def _checkpoint(work):
-    ck = work / 'seed_path' / 'best.pt'
-    if not ck.exists(): raise RuntimeError('needs the checkpoint of step train_seed, which did not finish')
+    ck = work / 'reference_path' / 'best.pt'
+    if not ck.exists(): raise RuntimeError('needs the checkpoint of step train_reference, which did not finish')
     return ck
 
 def step_gradcam(s, work):
@@ -243,7 +244,7 @@ def report_rows(results:dict, dry:bool):
     env = results.get('env', {}).get('result', {})
     rows.append(('device', f"{env.get('gpu', env.get('device', '?'))}, driver {env.get('driver', '-')}, torch {env.get('torch')}, "
                            f"CUDA {env.get('cuda')}", ''))
-    for step, label in (('train_seed', "seed's path (fp16 + GradScaler)"), ('train_fast', 'fast path (bf16, channels_last, compiled model and augmentation)')):
+    for step, label in (('train_reference', "reference's path (fp16 + GradScaler)"), ('train_fast', 'fast path (bf16, channels_last, compiled model and augmentation)')):
         ips = get(step, 'images_per_s', None)
         rows.append((f'{label}: training images/s per epoch', ', '.join(map(_fmt, ips)) if ips else 'failed',
                      f'>= {GOAL_IPS:,.0f}'))
@@ -253,7 +254,7 @@ def report_rows(results:dict, dry:bool):
         rows.append((f"bench train {r['config']}: images/s (augment % of step)", f"{r['images/s']:,} ({r['augment %']}%)",
                      f'augment < {GOAL_AUG}%'))
     bd = results.get('bench_data', {}).get('result', {})
-    rows.append(('bench data: batched augmentation images/s (x seed pipeline)',
+    rows.append(('bench data: batched augmentation images/s (x the reference's pipeline)',
                  f"{bd['batched_images_per_s']:,.0f} ({bd['speedup']:.1f}x)" if bd else 'failed', ''))
     be = results.get('bench_evaluate', {}).get('result', {})
     rows.append(('evaluation, everything / plain top-1 (time ratio)', f"{be['ratio']:.2f}" if be else 'failed', '<= 1.5'))
@@ -337,7 +338,7 @@ def main(argv=None):
             print(f"gpu-check: {name}: {results[name]['status']} in {results[name]['seconds']} s", flush=True)
             write_report(out, results, a.dry_run, started)
         write_report(out, results, a.dry_run, started)
-        for src, dst in ((work / 'gradcam' / 'index.png', 'gradcam-index.png'), (work / 'seed_path' / 'curves.png', 'seed-path-curves.png')):
+        for src, dst in ((work / 'gradcam' / 'index.png', 'gradcam-index.png'), (work / 'reference_path' / 'curves.png', 'reference-path-curves.png')):
             if src.exists(): shutil.copy(src, out / dst)
         with open(out / 'gpu-check.log', 'w') as log:                  # every step's output, in one file
             for name, _ in STEPS:
