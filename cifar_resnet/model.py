@@ -83,7 +83,7 @@ class ResNet(nn.Module):
     def forward(self, x):
         return self.fc(self.dropout(torch.flatten(self.avgpool(self.features(x)), 1)))
 
-# %% ../nbs/02_model.ipynb #2702dd80
+# %% ../nbs/02_model.ipynb #fa1ccff6
 MODELS = {}   # name -> builder: a function of keyword arguments (num_classes among them) that returns a network
 
 def register_model(fn=None,             # the builder (as a bare decorator, @register_model)
@@ -94,7 +94,7 @@ def register_model(fn=None,             # the builder (as a bare decorator, @reg
     MODELS[name or fn.__name__] = fn
     return fn
 
-# %% ../nbs/02_model.ipynb #e0eefad9
+# %% ../nbs/02_model.ipynb #29b90861
 @register_model
 def resnet_cifar(num_blocks:tuple=(2, 2, 2, 2), # blocks per stage
                  num_classes:int=100,           # classes of the head
@@ -108,16 +108,20 @@ def resnet_cifar(num_blocks:tuple=(2, 2, 2, 2), # blocks per stage
 def resnet18_cifar(num_classes:int=100, # classes of the head
                    dropout:float=0.3):  # dropout before the head
     "The reference's CIFAR ResNet-18: stages of 2, 2, 2, 2 `BasicBlock`s."
-    return ResNet((2, 2, 2, 2), num_classes, dropout)
+    net = ResNet((2, 2, 2, 2), num_classes, dropout)
+    net.arch['name'] = 'resnet18_cifar'   # the entry that builds it (the shape stays in arch, checked on loading)
+    return net
 
-# %% ../nbs/02_model.ipynb #7fae1ab3
+# %% ../nbs/02_model.ipynb #bb7f4fa6
 @register_model
 def resnet34_cifar(num_classes:int=100, # classes of the head
                    dropout:float=0.3):  # dropout before the head
     "The same network with stages of 3, 4, 6, 3 blocks (ResNet-34)."
-    return ResNet((3, 4, 6, 3), num_classes, dropout)
+    net = ResNet((3, 4, 6, 3), num_classes, dropout)
+    net.arch['name'] = 'resnet34_cifar'
+    return net
 
-# %% ../nbs/02_model.ipynb #934956a3
+# %% ../nbs/02_model.ipynb #963d22a2
 def _arguments(fn, kw):
     "The arguments `fn` would be called with (defaults included), tuples as lists, or a ValueError."
     sig = inspect.signature(fn)
@@ -174,11 +178,11 @@ def save_checkpoint(path:str|Path,   # where to write (atomically)
     atomic_write(path, lambda f: torch.save(ckpt, f))
     return Path(path)
 
-# %% ../nbs/02_model.ipynb #33ac2db1
+# %% ../nbs/02_model.ipynb #4471bd7f
 class CheckpointError(ValueError):
     "A file that cannot be loaded as a cifar_resnet model checkpoint; the message says why and what to do."
 
-# %% ../nbs/02_model.ipynb #dbed2731
+# %% ../nbs/02_model.ipynb #0e861197
 def _describe(obj, limit=8):
     "A short description of a loaded object, for error messages."
     if isinstance(obj, dict):
@@ -214,7 +218,7 @@ def read_checkpoint(path:str|Path): # a checkpoint file
     except Exception as e:   # torch raises many kinds here, depending on how the bytes are wrong
         raise _load_error(path, e, head) from None
 
-# %% ../nbs/02_model.ipynb #512e4794
+# %% ../nbs/02_model.ipynb #53321fb0
 _PREFIXES = ('module.', '_orig_mod.')
 
 def _our_key(k):
@@ -228,7 +232,7 @@ def normalize_state_dict(sd:dict): # weights as saved by any of the layouts abov
     "Strip wrapper prefixes (`module.`, `_orig_mod.`) and map the reference's names (`downsample`, `linear`) onto ours."
     return {_our_key(k): v for k, v in sd.items()}
 
-# %% ../nbs/02_model.ipynb #c9884828
+# %% ../nbs/02_model.ipynb #e5611b08
 def model_from_arch(arch:dict,             # a checkpoint's arch: name (a key of MODELS) and the builder's arguments
                     path:str|Path='arch'): # the file it comes from, for the message
     "The network an `arch` describes, built through `create_model`, or a `CheckpointError` that says why it cannot be."
@@ -250,7 +254,7 @@ def model_from_arch(arch:dict,             # a checkpoint's arch: name (a key of
         raise CheckpointError(f"{path}: {name} builds another shape than the file describes ({'; '.join(differ)}).")
     return model
 
-# %% ../nbs/02_model.ipynb #d9072edb
+# %% ../nbs/02_model.ipynb #dc4e9dd3
 def _is_state_dict(d):
     return isinstance(d, dict) and bool(d) and all(isinstance(v, torch.Tensor) for v in d.values())
 
@@ -313,7 +317,7 @@ def load_checkpoint(path:str|Path,          # a checkpoint in any layout describ
     "Load the weights of `path` into `model` (or a new network built by `create_model`), returned in eval mode."
     return _into_model(read_checkpoint(path), path, model)
 
-# %% ../nbs/02_model.ipynb #ae5d3b29
+# %% ../nbs/02_model.ipynb #245e9a47
 @dataclass
 class ModelCheckpoint:
     "A network from a checkpoint, in eval mode, and what the file says about it (None where it does not say)."
@@ -350,7 +354,7 @@ def model_groups(model:nn.Module): # a ResNet (wrappers are removed)
         groups += [(f'layer{i}.{j}', [b]) for j, b in enumerate(getattr(net, f'layer{i}'))]
     return groups + [('head', [net.avgpool, net.dropout, net.fc])]
 
-# %% ../nbs/02_model.ipynb #89211f00
+# %% ../nbs/02_model.ipynb #92fee65b
 def model_summary(model:nn.Module,               # a ResNet
                   input_size:tuple=(3, 32, 32)): # one image's shape (C, H, W)
     "A `Table` of the stem, blocks and head: output shape and parameters, from one traced forward pass."
