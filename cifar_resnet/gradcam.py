@@ -28,7 +28,7 @@ def conv_layer_names(model:nn.Module): # a network, possibly wrapped by DDP or t
     "Dotted names of the model's `Conv2d` layers, in definition order: the layers Grad-CAM is usually asked about."
     return [n for n, m in unwrap_model(model).named_modules() if isinstance(m, nn.Conv2d)]
 
-# %% ../nbs/06_gradcam.ipynb #4153eb44
+# %% ../nbs/06_gradcam.ipynb #1a472586
 def resolve_layer(model:nn.Module, # a network, possibly wrapped
                   layer:str|nn.Module|None=None): # module of the model, dotted name, or None for layer4[-1].conv2
     "`(name, module)` of a layer given by name or module; clear errors for layers the model does not have."
@@ -68,7 +68,7 @@ def _hook_count(net):
     names = ('_forward_hooks', '_forward_pre_hooks', '_backward_hooks', '_backward_pre_hooks')
     return sum(len(getattr(m, a, {})) for m in net.modules() for a in names)
 
-# %% ../nbs/06_gradcam.ipynb #a80bf983
+# %% ../nbs/06_gradcam.ipynb #289b55d6
 CAM_METHODS = {}   # name -> function(activations, gradients) -> channel weights (B, C); see register_cam_method
 METHODS = ()       # the names in CAM_METHODS, as a tuple (kept up to date by register_cam_method)
 
@@ -84,14 +84,14 @@ def register_cam_method(name:str): # the method's name, as grad_cam's method and
         return fn
     return register
 
-# %% ../nbs/06_gradcam.ipynb #cce9696f
+# %% ../nbs/06_gradcam.ipynb #153b0c27
 @register_cam_method('gradcam')
 def gradcam_weights(act:torch.Tensor,   # the layer's activations (B, C, h, w)
                     grad:torch.Tensor): # the gradient of the class score with respect to them (B, C, h, w)
     "Grad-CAM's channel weights (B, C): each channel's mean gradient."
     return grad.mean((2, 3))
 
-# %% ../nbs/06_gradcam.ipynb #ebbe2b86
+# %% ../nbs/06_gradcam.ipynb #9aeb2693
 @register_cam_method('gradcam++')
 def gradcam_pp_weights(act:torch.Tensor,   # the layer's activations (B, C, h, w)
                        grad:torch.Tensor): # the gradient of the class score with respect to them (B, C, h, w)
@@ -223,7 +223,7 @@ class Faithfulness(NamedTuple):
         "Area under each insertion curve (B,): higher is better."
         return torch.trapezoid(self.insertion, self.fractions, dim=-1)
 
-# %% ../nbs/06_gradcam.ipynb #f0c9fc8c
+# %% ../nbs/06_gradcam.ipynb #3d6a170a
 def deletion_insertion(model:nn.Module,  # a classifier (wrappers are removed; run in eval mode)
                        x:torch.Tensor,    # normalised images (B, C, H, W)
                        maps:torch.Tensor, # saliency maps (B, H, W): higher = more important
@@ -269,7 +269,7 @@ class CAMPanels(NamedTuple):
     heat: np.ndarray
     overlay: np.ndarray
 
-# %% ../nbs/06_gradcam.ipynb #acd04251
+# %% ../nbs/06_gradcam.ipynb #66d9135c
 def _display_image(image):
     "(3,H,W) uint8, or normalised float (what the network sees), as a float (H,W,3) array in [0,1]."
     if not isinstance(image, torch.Tensor) or image.ndim != 3 or image.shape[0] != 3:
@@ -445,7 +445,7 @@ def gradcam_command(checkpoint:str,           # model checkpoint (.pt/.pth), any
     data = load_dataset(dataset or ck.dataset or 'cifar100', data_dir)
     return gradcam_gallery(ck.model.to(dev), data, out, per_class, layer, method, batch_size)
 
-# %% ../nbs/06_gradcam.ipynb #b2a37cc5
+# %% ../nbs/06_gradcam.ipynb #44f1b560
 def gradcam_cli(argv:list|None=None): # command-line arguments (default: sys.argv[1:])
     "Console script `cifar_resnet_gradcam`: write the Grad-CAM gallery of a checkpoint."
     prog = 'cifar_resnet_gradcam'
@@ -519,3 +519,8 @@ def gradcam_explorer(model:nn.Module, # the classifier
     box = W.VBox([W.HBox([cls_w, layer_w]), method_w, image_w])
     box.cls, box.layer, box.method, box.image = cls_w, layer_w, method_w, image_w
     return box
+
+# %% ../nbs/06_gradcam.ipynb #808377a6
+# Transitional, for the merge only: the evaluate chapter still imports these under their old private names.
+# Once it imports mosaic and prediction_label from cifar_resnet.plots, delete this cell.
+_mosaic, _label = mosaic, prediction_label
