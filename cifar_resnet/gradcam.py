@@ -12,9 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .core import pick_device, eval_mode, capture_outputs, cli_parser, run_cli, check_out_dir
+from .core import eval_mode, capture_outputs
+from .cli import cli_parser, run_cli, check_out_dir, resolve_device, resolve_checkpoint, resolve_data
 from .plots import figure_to_image, mosaic, prediction_label
-from .model import unwrap_model, read_model
+from .model import unwrap_model
 from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_dataset, DATASETS
 
 # %% auto #0
@@ -440,9 +441,9 @@ def gradcam_command(checkpoint:str,           # model checkpoint (.pt/.pth), any
     check_out_dir(out)
     if per_class < 1:
         raise ValueError(f"--per-class must be at least 1; got {per_class}.")
-    dev = pick_device(device)
-    ck = read_model(checkpoint)
-    data = load_dataset(dataset or ck.dataset or 'cifar100', data_dir)
+    dev = resolve_device(device)
+    ck = resolve_checkpoint(checkpoint)
+    data = load_dataset(*resolve_data(dataset, data_dir, ck))
     return gradcam_gallery(ck.model.to(dev), data, out, per_class, layer, method, batch_size)
 
 # %% ../nbs/06_gradcam.ipynb #44f1b560

@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.modules.utils import _pair
 from torch.overrides import TorchFunctionMode
 from .core import Table, eval_mode, capture_outputs
-from .model import ResNet, model_groups, unwrap_model, load_checkpoint, resnet18_cifar
+from .model import ResNet, model_groups, unwrap_model, load_checkpoint, create_model
 
 # %% auto #0
 __all__ = ['rf_table', 'rf_box', 'gradient_support', 'effective_rf', 'plot_erf']
@@ -343,7 +343,7 @@ def effective_rf(model:nn.Module|str|Path|None=None, # a model, a checkpoint pat
     if model is None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = resnet18_cifar()
+            model = create_model('resnet18_cifar')
     elif isinstance(model, (str, Path)):
         model = load_checkpoint(model)
     elif not isinstance(model, nn.Module):
