@@ -13,12 +13,13 @@ from torch import nn
 from tqdm.auto import tqdm
 from .core import eval_mode, atomic_write, Table
 from .model import unwrap_model
-from .data import normalize, CIFAR100Data, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR100_FINE_TO_COARSE
+from .data import (normalize, CIFAR100Data, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES,
+                               CIFAR100_FINE_TO_COARSE)
 
 # %% auto #0
 __all__ = ['METRICS_FORMAT', 'collect_logits', 'confusion_matrix', 'per_class_metrics', 'Superclasses', 'superclasses',
            'superclass_metrics', 'confused_pairs', 'reliability_bins', 'expected_calibration_error', 'bootstrap_ci',
-           'mcnemar', 'compute_metrics', 'test_set_metrics', 'write_metrics']
+           'mcnemar', 'compute_metrics', 'test_set_metrics', 'dump_json', 'write_metrics']
 
 # %% ../nbs/08_metrics.ipynb #e0a1c007
 @torch.no_grad()
@@ -30,7 +31,8 @@ def collect_logits(model:nn.Module,    # the classifier (wrappers are removed); 
                    desc:str='test set'): # the progress bar's label
     "One float32 pass over `x`: logits (N, K) on the CPU, and the flip-averaged logits (or None)."
     net = unwrap_model(model)
-    if batch_size < 1: raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
     if x.dtype != torch.uint8 or x.ndim != 4 or len(x) == 0:
         raise ValueError(f"x must be a non-empty batch of uint8 images (N, 3, H, W); got {x.dtype} {tuple(x.shape)}.")
     device = next(net.parameters()).device
@@ -38,8 +40,10 @@ def collect_logits(model:nn.Module,    # the classifier (wrappers are removed); 
     with eval_mode(net), torch.autocast(device.type, enabled=False):
         for i in tqdm(range(0, len(x), batch_size), desc=desc, disable=not progress, unit='batch', leave=False):
             xb = normalize(x[i:i + batch_size].to(device, non_blocking=True))
-            z = net(xb).float(); plain.append(z)
-            if tta_flip: tta.append((z + net(xb.flip(3)).float()) / 2)
+            z = net(xb).float()
+            plain.append(z)
+            if tta_flip:
+                tta.append((z + net(xb.flip(3)).float()) / 2)
     return torch.cat(plain).cpu(), (torch.cat(tta).cpu() if tta_flip else None)
 
 # %% ../nbs/08_metrics.ipynb #e0a1c011
@@ -50,6 +54,7 @@ def confusion_matrix(y:torch.Tensor,    # (N,) true classes
     y, pred = y.long().cpu(), pred.long().cpu()
     return torch.bincount(y * num_classes + pred, minlength=num_classes * num_classes).view(num_classes, num_classes)
 
+# %% ../nbs/08_metrics.ipynb #e0a1cx11
 def per_class_metrics(cm:torch.Tensor): # (K, K) confusion matrix
     "Per class, from a confusion matrix: support, correct, predicted, recall (= accuracy), precision, F1 (float64)."
     cm = cm.double()
@@ -68,27 +73,34 @@ class Superclasses(NamedTuple):
     fine_to_coarse: torch.Tensor # (K,) int64 superclass of each fine class
     names: list                  # superclass names
 
-def superclasses(data:CIFAR100Data): # a dataset; its `test_coarse` and `coarse_classes` are used when present
+# %% ../nbs/08_metrics.ipynb #e0a1cx15
+def superclasses(data:CIFAR100Data): # a dataset; its test_coarse and coarse_classes are used when present
     "The test set's `Superclasses`, or None when the data has no coarse labels (e.g. the digits set)."
-    if getattr(data, 'test_coarse', None) is None or not getattr(data, 'coarse_classes', None): return None
+    if getattr(data, 'test_coarse', None) is None or not getattr(data, 'coarse_classes', None):
+        return None
     pairs = [(data.test_y.cpu(), data.test_coarse.cpu())]
-    if getattr(data, 'train_coarse', None) is not None: pairs.append((data.train_y.cpu(), data.train_coarse.cpu()))
+    if getattr(data, 'train_coarse', None) is not None:
+        pairs.append((data.train_y.cpu(), data.train_coarse.cpu()))
     f2c = torch.full((len(data.classes),), -1, dtype=torch.int64)
     if list(data.classes) == CIFAR100_CLASSES and list(data.coarse_classes) == CIFAR100_COARSE_CLASSES:
-        f2c = torch.tensor(CIFAR100_FINE_TO_COARSE)                   # the published table, checked against the labels below
-    for fine, coarse in pairs: f2c[fine] = coarse.long()
+        f2c = torch.tensor(CIFAR100_FINE_TO_COARSE)      # the published table, checked against the labels below
+    for fine, coarse in pairs:
+        f2c[fine] = coarse.long()
     for fine, coarse in pairs:
         bad = (f2c[fine] != coarse).nonzero()[:, 0]
-        if len(bad): raise ValueError(f"Class {data.classes[fine[bad[0]]]!r} has images in more than one superclass: "
-                                      "the coarse labels are not a grouping of the fine classes.")
+        if len(bad):
+            raise ValueError(f"Class {data.classes[fine[bad[0]]]!r} has images in more than one superclass: "
+                             "the coarse labels are not a grouping of the fine classes.")
     if (f2c < 0).any():
-        raise ValueError(f"Class {data.classes[int((f2c < 0).nonzero()[0, 0])]!r} has no image, so its superclass is unknown.")
+        missing = data.classes[int((f2c < 0).nonzero()[0, 0])]
+        raise ValueError(f"Class {missing!r} has no image, so its superclass is unknown.")
     return Superclasses(pairs[0][1].long(), f2c, list(data.coarse_classes))
 
+# %% ../nbs/08_metrics.ipynb #e0a1cx16
 def superclass_metrics(y:torch.Tensor,    # (N,) true fine classes
                        pred:torch.Tensor, # (N,) predicted fine classes
                        sc:Superclasses):  # the test set's superclasses
-    "Superclass accuracy, its (C, C) confusion matrix, per-superclass accuracy, and the share of mistakes within the true superclass."
+    "Superclass accuracy, its (C, C) confusion, per-superclass accuracy, the share of mistakes in the true superclass."
     y, pred = y.long().cpu(), pred.long().cpu()
     pc = sc.fine_to_coarse[pred]
     hit, wrong = pc == sc.y, pred != y
@@ -124,6 +136,7 @@ def reliability_bins(conf:torch.Tensor,    # (N,) confidence of each prediction,
     edges = torch.arange(n_bins + 1, dtype=torch.float64) / n_bins
     return dict(lower=edges[:-1], upper=edges[1:], count=count, accuracy=mean(correct), confidence=mean(conf))
 
+# %% ../nbs/08_metrics.ipynb #e0a1cx22
 def expected_calibration_error(probs:torch.Tensor, # (N, K) predicted probabilities (rows sum to 1)
                                y:torch.Tensor,     # (N,) true classes
                                n_bins:int=15):     # equal-width confidence bins
@@ -145,11 +158,14 @@ def _resampled_means(v, n, g, by_counts):
         counts, rest = [], torch.ones((), dtype=torch.float64)
         for k in range(len(levels) - 1):                   # multinomial counts as a chain of binomials
             c = torch.binomial(left, (p[k] / rest).clamp(0, 1).expand(n), generator=g)
-            counts.append(c); left = left - c; rest = rest - p[k]
+            counts.append(c)
+            left = left - c
+            rest = rest - p[k]
         counts.append(left)
         return (torch.stack(counts, 1) * levels).sum(1) / len(v)
     chunk = max(1, 4_000_000 // len(v))                      # resamples per step: bounded memory
-    return torch.cat([v[torch.randint(0, len(v), (min(chunk, n - i), len(v)), generator=g)].mean(1) for i in range(0, n, chunk)])
+    draw = lambda i: v[torch.randint(0, len(v), (min(chunk, n - i), len(v)), generator=g)].mean(1)
+    return torch.cat([draw(i) for i in range(0, n, chunk)])
 
 def bootstrap_ci(values:torch.Tensor,  # (N,) per-image values (1/0 hits, or differences of hits)
                  n_bootstrap:int=1000,  # resamples
@@ -158,7 +174,8 @@ def bootstrap_ci(values:torch.Tensor,  # (N,) per-image values (1/0 hits, or dif
     "Percentile bootstrap interval of the mean of `values`, resampling the N images with replacement."
     v = values.detach().double().cpu().flatten()
     if len(v) == 0 or n_bootstrap < 1 or not 0 < level < 1:
-        raise ValueError(f"need values, n_bootstrap >= 1 and 0 < level < 1; got {len(v)} values, {n_bootstrap}, {level}.")
+        raise ValueError(f"need values, n_bootstrap >= 1 and 0 < level < 1; "
+                         f"got {len(v)} values, {n_bootstrap}, {level}.")
     g = generator if generator is not None else torch.Generator().manual_seed(0)
     means = _resampled_means(v, n_bootstrap, g, by_counts=len(v.unique()) <= 8)
     a = (1 - level) / 2
@@ -170,9 +187,11 @@ def mcnemar(b:int, # images the first model gets right and the second wrong
             c:int): # images the first model gets wrong and the second right
     "McNemar's test of two models on the same images: the exact binomial p-value, and the chi-square statistic."
     b, c = int(b), int(c)
-    if b < 0 or c < 0: raise ValueError(f"b and c are counts of images; got {b}, {c}.")
+    if b < 0 or c < 0:
+        raise ValueError(f"b and c are counts of images; got {b}, {c}.")
     n = b + c
-    if n == 0: return dict(b=0, c=0, discordant=0, p_value=1.0, statistic=0.0, p_chi2=1.0, method='exact binomial')
+    if n == 0:
+        return dict(b=0, c=0, discordant=0, p_value=1.0, statistic=0.0, p_chi2=1.0, method='exact binomial')
     i = torch.arange(min(b, c) + 1, dtype=torch.float64)
     log_terms = math.lgamma(n + 1) - torch.lgamma(i + 1) - torch.lgamma(n - i + 1) - n * math.log(2)
     p = min(1.0, 2 * torch.logsumexp(log_terms, 0).exp().item())
@@ -181,8 +200,6 @@ def mcnemar(b:int, # images the first model gets right and the second wrong
                 method='exact binomial')
 
 # %% ../nbs/08_metrics.ipynb #e0a1c034
-METRICS_FORMAT = 'cifar_resnet.eval/1'
-
 def _json_num(v):
     "A float for JSON: None for NaN (a figure that does not exist, e.g. the accuracy of a class without images)."
     v = float(v)
@@ -196,8 +213,10 @@ def _headline(logits, y, n_bins, label_smoothing):
     correct = pred == y
     k = min(5, z.shape[1])
     bins = reliability_bins(conf, correct, n_bins)
-    m = dict(top1=correct.double().mean().item(), top5=(z.topk(k, 1).indices == y[:, None]).any(1).double().mean().item(),
-             nll=F.nll_loss(logp, y).item(), loss_label_smoothing=F.cross_entropy(z, y, label_smoothing=label_smoothing).item(),
+    top5 = (z.topk(k, 1).indices == y[:, None]).any(1).double().mean().item()
+    smoothed = F.cross_entropy(z, y, label_smoothing=label_smoothing).item()
+    m = dict(top1=correct.double().mean().item(), top5=top5, nll=F.nll_loss(logp, y).item(),
+             loss_label_smoothing=smoothed,
              ece=_ece(bins), mean_confidence=conf.mean().item(),
              reliability={k_: [_json_num(v) for v in t.tolist()] for k_, t in bins.items()})
     m['reliability']['count'] = bins['count'].tolist()
@@ -211,32 +230,38 @@ def compute_metrics(logits:torch.Tensor,  # (N, K) logits of the test images
                     n_bootstrap:int=1000, # resamples of the top-1 interval
                     seed:int=0,           # seed of the resampling (an explicit torch.Generator)
                     n_bins:int=15,        # equal-width confidence bins of the ECE
-                    label_smoothing:float=0.1, # smoothing of `loss_label_smoothing` (the training log's test loss)
+                    label_smoothing:float=0.1, # smoothing of loss_label_smoothing (the training log's test loss)
                     n_pairs:int=20):      # most confused pairs to list
     "Every figure of the evaluation, computed from the logits: a dict ready for `metrics.json`."
     y = y.detach().long().cpu()
     N, K = logits.shape
     if len(y) != N or len(classes) != K:
-        raise ValueError(f"{N} logits rows, {len(y)} labels and {len(classes)} class names for {K} logits columns: they must agree.")
+        raise ValueError(f"{N} logits rows, {len(y)} labels and {len(classes)} class names for {K} logits columns: "
+                         "they must agree.")
     head, pred, correct = _headline(logits, y, n_bins, label_smoothing)
     ci = lambda hits: list(bootstrap_ci(hits, n_bootstrap, 0.95, torch.Generator().manual_seed(seed)))
     cm = confusion_matrix(y, pred, K)
     pc = per_class_metrics(cm)
     per_class = [dict({'class': classes[i], 'index': i}, support=int(pc['support'][i]), correct=int(pc['correct'][i]),
                       predicted=int(pc['predicted'][i]), accuracy=_json_num(pc['recall'][i]),
-                      precision=_json_num(pc['precision'][i]), recall=_json_num(pc['recall'][i]), f1=_json_num(pc['f1'][i]))
+                      precision=_json_num(pc['precision'][i]), recall=_json_num(pc['recall'][i]),
+                      f1=_json_num(pc['f1'][i]))
                  for i in range(K)]
     m = dict(n=N, num_classes=K, top1=head['top1'], top1_ci95=ci(correct), top5=head['top5'], top5_k=min(5, K),
              nll=head['nll'], loss_label_smoothing=head['loss_label_smoothing'], label_smoothing=label_smoothing,
              ece=head['ece'], ece_bins=n_bins, mean_confidence=head['mean_confidence'], reliability=head['reliability'],
-             bootstrap=dict(resamples=n_bootstrap, seed=seed, level=0.95, method='percentile, images resampled with replacement'))
-    if sc is None: m['superclass'] = dict(skipped='this test set has no superclass (coarse) labels')
+             bootstrap=dict(resamples=n_bootstrap, seed=seed, level=0.95,
+                            method='percentile, images resampled with replacement'))
+    if sc is None:
+        m['superclass'] = dict(skipped='this test set has no superclass (coarse) labels')
     else:
         s = superclass_metrics(y, pred, sc)
-        for r in per_class: r['superclass'] = sc.names[int(sc.fine_to_coarse[r['index']])]
+        for r in per_class:
+            r['superclass'] = sc.names[int(sc.fine_to_coarse[r['index']])]
         m['superclass'] = dict(accuracy=s['accuracy'], within_superclass=s['within_superclass'], mistakes=s['mistakes'],
                                mistakes_within=s['mistakes_within'], classes=list(sc.names),
-                               per_superclass=[dict(superclass=c, accuracy=_json_num(a)) for c, a in zip(sc.names, s['per_superclass'].tolist())],
+                               per_superclass=[dict(superclass=c, accuracy=_json_num(a))
+                                               for c, a in zip(sc.names, s['per_superclass'].tolist())],
                                confusion_matrix=s['confusion'].tolist())
     m['per_class'] = per_class
     m['confused_pairs'] = list(confused_pairs(cm, classes, n_pairs))
@@ -246,12 +271,15 @@ def compute_metrics(logits:torch.Tensor,  # (N, K) logits of the test images
         t, tpred, tcorrect = _headline(tta_logits, y, n_bins, label_smoothing)
         m['tta_flip'] = dict(top1=t['top1'], top1_ci95=ci(tcorrect), top5=t['top5'], nll=t['nll'], ece=t['ece'],
                              loss_label_smoothing=t['loss_label_smoothing'], mean_confidence=t['mean_confidence'],
-                             top1_change=t['top1'] - head['top1'], ece_change=t['ece'] - head['ece'], nll_change=t['nll'] - head['nll'],
+                             top1_change=t['top1'] - head['top1'], ece_change=t['ece'] - head['ece'],
+                             nll_change=t['nll'] - head['nll'],
                              changed_predictions=int((tpred != pred).sum()), fixed=int((tcorrect & ~correct).sum()),
                              broken=int((correct & ~tcorrect).sum()), reliability=t['reliability'])
     return m
 
 # %% ../nbs/08_metrics.ipynb #e0a1d091
+METRICS_FORMAT = 'cifar_resnet.eval/1'
+
 def test_set_metrics(model:nn.Module,     # the classifier; it runs where its parameters are
                      data:CIFAR100Data,   # the test set, its class names, superclasses and note
                      batch_size:int=500,  # images per forward pass
@@ -267,21 +295,26 @@ def test_set_metrics(model:nn.Module,     # the classifier; it runs where its pa
     sc, dataset = superclasses(data), getattr(data, 'dataset', 'cifar100')
     metrics = dict(format=METRICS_FORMAT, name=name, dataset=dataset, note=getattr(data, 'note', ''),
                    **compute_metrics(logits, data.test_y.long().cpu(), list(data.classes), sc, tta, n_bootstrap, seed))
-    if sc is None: metrics['superclass']['skipped'] = f"the {dataset} test set has no superclass (coarse) labels"
+    if sc is None:
+        metrics['superclass']['skipped'] = f"the {dataset} test set has no superclass (coarse) labels"
     return metrics, logits, tta
 
-def _dump_json(obj, indent=0):
+# %% ../nbs/08_metrics.ipynb #e0a1cx91
+def dump_json(obj,         # what to write: dicts, lists, strings, numbers, booleans and None (no NaN)
+              indent:int=0): # the indentation of obj itself (the nesting depth it is at)
     "JSON text with one key per line, but lists of numbers (matrix rows) and flat records on one line each."
     flat = lambda o: isinstance(o, (str, int, float, bool, type(None)))
     pad, end = ' ' * (indent + 1), '\n' + ' ' * indent
     if isinstance(obj, dict) and obj and not all(flat(v) for v in obj.values()):
-        return '{\n' + ',\n'.join(f'{pad}{json.dumps(str(k))}: {_dump_json(v, indent + 1)}' for k, v in obj.items()) + end + '}'
+        items = (f'{pad}{json.dumps(str(k))}: {dump_json(v, indent + 1)}' for k, v in obj.items())
+        return '{\n' + ',\n'.join(items) + end + '}'
     if isinstance(obj, (list, tuple)) and obj and not all(flat(v) for v in obj):
-        return '[\n' + ',\n'.join(pad + _dump_json(v, indent + 1) for v in obj) + end + ']'
+        return '[\n' + ',\n'.join(pad + dump_json(v, indent + 1) for v in obj) + end + ']'
     return json.dumps(obj, allow_nan=False)
 
-def write_metrics(metrics:dict,    # from `test_set_metrics` (or `EvalResult.metrics`)
+# %% ../nbs/08_metrics.ipynb #e0a1cx92
+def write_metrics(metrics:dict,    # from test_set_metrics (or EvalResult.metrics)
                   path:str|Path):  # the file, e.g. a run folder's metrics.json
-    "Write `metrics` as JSON, atomically; returns the path."
-    atomic_write(path, lambda f: f.write((_dump_json(metrics) + '\n').encode()))
+    "Write `metrics` as JSON (laid out by `dump_json`), atomically; returns the path."
+    atomic_write(path, lambda f: f.write((dump_json(metrics) + '\n').encode()))
     return Path(path)
