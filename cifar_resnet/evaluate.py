@@ -4,25 +4,27 @@
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c004
 from __future__ import annotations
-import time
+import io, time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Callable, Literal, NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from fastcore.basics import patch
 from .core import Table, pick_device, atomic_write, cli_parser, run_cli, check_out_dir
 from .model import read_model, ModelCheckpoint, CheckpointError, unwrap_model, ResNet
 from .data import (normalize, load_dataset, default_data_dir, DATASETS, CIFAR100Data, CIFAR100_CLASSES,
                                CIFAR100_COARSE_CLASSES, CIFAR100_FINE_TO_COARSE)
-from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, write_metrics, bootstrap_ci,
-                                  mcnemar, _dump_json)
-from .gradcam import grad_cam, cam_panels, _mosaic, _label
+from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, write_metrics,
+                                  bootstrap_ci, mcnemar, dump_json)
+from .gradcam import grad_cam, cam_panels, figure_to_image
+from .gradcam import _mosaic as mosaic, _label as prediction_label   # at the merge: from plots
 
 # %% auto #0
-__all__ = ['TopLosses', 'EvalResult', 'load_for_eval', 'evaluate_checkpoint', 'class_figure', 'class_browser', 'compare_results',
-           'plot_comparison', 'report_markdown', 'write_report', 'eval_command', 'eval_cli', 'bench_evaluate']
+__all__ = ['FIGURES', 'TopLosses', 'EvalResult', 'load_for_eval', 'evaluate_checkpoint', 'Figure', 'figures_for',
+           'render_figures', 'plot_per_class', 'plot_superclass_confusion', 'plot_reliability', 'plot_top_losses',
+           'class_figure', 'class_browser', 'compare_results', 'plot_comparison', 'report_markdown', 'write_report',
+           'eval_command', 'eval_cli', 'bench_evaluate']
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c038
 class TopLosses(NamedTuple):
@@ -35,10 +37,11 @@ class TopLosses(NamedTuple):
     loss: torch.Tensor   # (k,) cross-entropy of the true class
     maps: torch.Tensor   # (k, H, W) Grad-CAM of the predicted class, in [0, 1]
 
+# %% ../nbs/16_evaluate.ipynb #e0a1cx38
 @dataclass(repr=False)
 class EvalResult:
     "What `evaluate_checkpoint` measured: `metrics` (the dict of metrics.json), the logits, and what the pictures need."
-    metrics: dict                       # every figure, JSON-ready (see `compute_metrics`)
+    metrics: dict                       # every figure, JSON-ready (see compute_metrics)
     logits: torch.Tensor                # (N, K) float32 logits of the test set
     y: torch.Tensor                     # (N,) true classes
     classes: list                       # class names
@@ -46,21 +49,28 @@ class EvalResult:
     tta_logits: torch.Tensor|None = None # flip-averaged logits, when flip TTA was measured
     top_losses: TopLosses|None = None   # the worst test images with their Grad-CAM maps
     name: str = 'model'                 # what the model is called in titles
-    note: str = ''                      # what the data is, when it is not CIFAR-100 (`CIFAR100Data.note`)
+    note: str = ''                      # what the data is, when it is not CIFAR-100 (the data's note)
 
     @property
-    def pred(self): return self.logits.argmax(1)
+    def pred(self):
+        return self.logits.argmax(1)
+
     @property
-    def correct(self): return self.pred == self.y
+    def correct(self):
+        return self.pred == self.y
+
     @property
-    def confusion(self): return torch.tensor(self.metrics['confusion_matrix'])
+    def confusion(self):
+        return torch.tensor(self.metrics['confusion_matrix'])
 
     def class_index(self, cls:int|str): # a class index or name
         "The index of a class given by index or name."
         if isinstance(cls, str):
-            if cls not in self.classes: raise ValueError(f"Unknown class {cls!r}: the model's classes are {self.classes[:3]}...")
+            if cls not in self.classes:
+                raise ValueError(f"Unknown class {cls!r}: the model's classes are {self.classes[:3]}...")
             return self.classes.index(cls)
-        if not 0 <= int(cls) < len(self.classes): raise ValueError(f"Class {cls} is out of range 0..{len(self.classes) - 1}.")
+        if not 0 <= int(cls) < len(self.classes):
+            raise ValueError(f"Class {cls} is out of range 0..{len(self.classes) - 1}.")
         return int(cls)
 
     def class_stats(self, cls:int|str, # a class index or name
@@ -68,20 +78,34 @@ class EvalResult:
         "A class's row of `per_class`, with the classes it is taken for and those taken for it (counts, most first)."
         i, cm = self.class_index(cls), self.confusion
         def top(counts):
-            order = sorted((j for j in range(len(counts)) if j != i and counts[j] > 0), key=lambda j: (-int(counts[j]), j))
+            others = (j for j in range(len(counts)) if j != i and counts[j] > 0)
+            order = sorted(others, key=lambda j: (-int(counts[j]), j))
             return [dict({'class': self.classes[j]}, count=int(counts[j])) for j in order[:n]]
         return dict(self.metrics['per_class'][i], confused_with=top(cm[i]), mistaken_for_it=top(cm[:, i]))
 
-    def _title(self, what, sep='\n'):
+    def title(self, what:str, # what the picture shows
+              sep:str='\n'):  # between it and the data's note
+        "A picture's title: the model's name, what it shows and, for data other than CIFAR-100, the note."
         return f"{self.name}: {what}" + (f"{sep}{self.note}" if self.note else '')
 
+    def plot(self, name:str, # a figure of FIGURES, e.g. 'reliability'
+             **kwargs):      # passed on to its draw function
+        "Draw the figure `name` of `FIGURES` for this result (a matplotlib figure)."
+        fig = FIGURES.get(name)
+        if fig is None or fig.of != 'result':
+            known = ', '.join(k for k, f in FIGURES.items() if f.of == 'result')
+            raise ValueError(f"No figure {name!r} of one result: choose one of {known}.")
+        return fig.draw(self, **kwargs)
+
     def __repr__(self):
-        m = self.metrics; lo, hi = m['top1_ci95']
+        m = self.metrics
+        lo, hi = m['top1_ci95']
+        note = f"; {self.note}" if self.note else ''
         return (f"EvalResult({self.name}: top-1 {m['top1']:.2%} (95% CI {lo:.2%}-{hi:.2%}), top-5 {m['top5']:.2%}, "
-                f"NLL {m['nll']:.3f}, ECE {m['ece']:.2%}, {m['n']:,} test images" + (f"; {self.note}" if self.note else '') + ')')
+                f"NLL {m['nll']:.3f}, ECE {m['ece']:.2%}, {m['n']:,} test images{note})")
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c039
-def load_for_eval(path:str|Path|ModelCheckpoint, # a checkpoint in any layout `read_model` reads, or one it has read
+def load_for_eval(path:str|Path|ModelCheckpoint, # a checkpoint in any layout read_model reads, or one it has read
                   data:CIFAR100Data, # the test set it is to be evaluated on
                   device=None):      # where the model goes (default: CUDA when available, else CPU)
     "The model of checkpoint `path` on `device`, checked to fit `data`: its number of classes, class names and dataset."
@@ -89,17 +113,18 @@ def load_for_eval(path:str|Path|ModelCheckpoint, # a checkpoint in any layout `r
     path = ck.path
     here, trained_on = getattr(data, 'dataset', 'cifar100'), ck.dataset
     what = lambda d: DATASETS.get(d, repr(d))
-    hint = f" It was trained on {what(trained_on)}: pass --dataset {trained_on}." if trained_on and trained_on != here else ''
+    other = trained_on and trained_on != here
+    hint = f" It was trained on {what(trained_on)}: pass --dataset {trained_on}." if other else ''
     k, K = ck.model.fc.out_features, len(data.classes)
     if k != K:
         raise CheckpointError(f"{path} has {k} classes but the test set ({what(here)}) has {K}: evaluate a checkpoint "
                               f"on the dataset it was trained on.{hint}")
-    if trained_on and trained_on != here:
+    if other:
         raise CheckpointError(f"{path} was trained on {what(trained_on)}, but the test set is {what(here)}.{hint}")
     if ck.classes is not None and ck.classes != list(data.classes):
         i = next(i for i, (a, b) in enumerate(zip(ck.classes, data.classes)) if a != b)
-        raise CheckpointError(f"{path} names its class {i} {ck.classes[i]!r} but the test set calls it {data.classes[i]!r}: "
-                              "the checkpoint was trained on other classes.")
+        raise CheckpointError(f"{path} names its class {i} {ck.classes[i]!r} but the test set calls it "
+                              f"{data.classes[i]!r}: the checkpoint was trained on other classes.")
     return ck.model.to(pick_device(device))
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c040
@@ -110,26 +135,27 @@ def _top_losses(net, x, y, logits, k, target_layer, batch_size):
     idx = loss.argsort(descending=True, stable=True)[:k]
     conf, pred = logp[idx].exp().max(1)
     dev = next(net.parameters()).device
-    maps = torch.cat([grad_cam(net, normalize(x[idx[i:i + batch_size]].to(dev)), target_layer,
-                               classes=pred[i:i + batch_size].to(dev)).maps.cpu() for i in range(0, len(idx), batch_size)])
+    cam = lambda i: grad_cam(net, normalize(x[idx[i:i + batch_size]].to(dev)), target_layer,
+                             classes=pred[i:i + batch_size].to(dev)).maps.cpu()
+    maps = torch.cat([cam(i) for i in range(0, len(idx), batch_size)])
     return TopLosses(idx, x[idx].cpu(), y[idx], pred, conf.float(), loss[idx].float(), maps)
 
-def evaluate_checkpoint(model:nn.Module|str|Path, # a classifier, or a checkpoint file (checked by `load_for_eval`)
-                        data:CIFAR100Data,     # the test set, its class names, superclasses and `note`
+def evaluate_checkpoint(model:nn.Module|str|Path, # a classifier, or a checkpoint file (checked by load_for_eval)
+                        data:CIFAR100Data,     # the test set, its class names, superclasses and note
                         batch_size:int=500,    # images per forward pass
-                        device=None,           # where a checkpoint file's model runs (default: CUDA when available); a module runs where it is
+                        device=None,           # where a checkpoint file's model runs (default: CUDA when available)
                         tta_flip:bool=False,   # also measure flip test-time augmentation (a second forward pass)
                         n_bootstrap:int=1000,  # resamples of the top-1 interval
                         seed:int=0,            # seed of the resampling
-                        n_top_losses:int=16,   # worst test images to keep with the Grad-CAM of their prediction (0: none)
-                        target_layer:str|nn.Module|None=None, # Grad-CAM layer (default `layer4[-1].conv2`)
+                        n_top_losses:int=16,   # worst test images to keep with the Grad-CAM of the prediction (0: none)
+                        target_layer:str|nn.Module|None=None, # Grad-CAM layer (default: layer4[-1].conv2)
                         progress:bool=False,   # progress bar over the test set
                         name:str|None=None):   # what the model is called in titles (default: the file name, or 'model')
-    "Evaluate a model on `data`'s test set in one float32 pass: every metric, calibration, the top losses with Grad-CAM."
+    "Evaluate a model on `data`'s test set in one float32 pass: every metric, calibration, the top losses, Grad-CAM."
     if isinstance(model, (str, Path)):
         name = name or Path(model).name
         model = load_for_eval(model, data, device)
-    name, net = name or 'model', unwrap_model(model)
+    name, net = name or 'model', unwrap_model(model)            # a module runs where its parameters are
     metrics, logits, tta = test_set_metrics(net, data, batch_size, tta_flip, n_bootstrap, seed, progress, name)
     y, sc = data.test_y.long().cpu(), superclasses(data)
     tl = _top_losses(net, data.test_x, y, logits, n_top_losses, target_layer, batch_size) if n_top_losses > 0 else None
@@ -138,74 +164,138 @@ def evaluate_checkpoint(model:nn.Module|str|Path, # a classifier, or a checkpoin
         for i, t, p, c, l in zip(tl.index, tl.y, tl.pred, tl.conf, tl.loss)]
     return EvalResult(metrics, logits, y, list(data.classes), sc, tta, tl, name, metrics['note'])
 
+# %% ../nbs/16_evaluate.ipynb #e0a1cx50
+class Figure(NamedTuple):
+    "One picture of an evaluation in `FIGURES`: how it is drawn, its caption and the report section it goes in."
+    draw: Callable               # draw(result) gives a matplotlib figure (draw(comparison) where of='comparison')
+    caption: str                 # its caption in report.md (the image's alt text)
+    section: str                 # the report section it goes in; a heading the report lacks adds a section at its end
+    applies: Callable|None = None # applies(result) is false where the figure does not apply (default: it always does)
+    of: str = 'result'           # what draw is given: 'result' (an EvalResult) or 'comparison' (from compare_results)
+
+FIGURES = {}  # name -> Figure, in the report's order; the figure's file is name.png
+
+# %% ../nbs/16_evaluate.ipynb #e0a1cx51
+def figures_for(result:EvalResult,          # from evaluate_checkpoint
+                comparison:dict|None=None,  # from compare_results, or None
+                names:list|None=None):      # the figures wanted (default: all of FIGURES)
+    "The figures of `FIGURES` that apply to `result` (and `comparison`): a dict name -> `Figure`."
+    unknown = [n for n in names or () if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"Unknown figure {unknown[0]!r}: choose from {', '.join(FIGURES)}.")
+    out = {}
+    for name, f in FIGURES.items():
+        wanted = names is None or name in names
+        if f.of == 'comparison':
+            applies = comparison is not None
+        else:
+            applies = f.applies is None or bool(f.applies(result))
+        if wanted and applies:
+            out[name] = f
+    return out
+
+# %% ../nbs/16_evaluate.ipynb #e0a1cx52
+def render_figures(result:EvalResult,          # from evaluate_checkpoint
+                   comparison:dict|None=None,  # from compare_results, or None
+                   names:list|None=None):      # the figures wanted (default: all that apply)
+    "The PNG bytes of each figure of `FIGURES` that applies: a dict name -> bytes."
+    import matplotlib.pyplot as plt
+    out = {}
+    for name, f in figures_for(result, comparison, names).items():
+        fig, buf = f.draw(comparison if f.of == 'comparison' else result), io.BytesIO()
+        try:
+            fig.savefig(buf, format='png')
+        finally:
+            plt.close(fig)
+        out[name] = buf.getvalue()
+    return out
+
 # %% ../nbs/16_evaluate.ipynb #e0a1c051
 def _integer_ticks(axis):
     from matplotlib.ticker import MaxNLocator
     axis.set_major_locator(MaxNLocator(integer=True))
 
-@patch
-def plot_per_class(self:EvalResult, dpi:int=100): # resolution of the figure
+def plot_per_class(result:EvalResult, # from evaluate_checkpoint
+                   dpi:int=100):      # resolution of the figure
     "Per-class accuracy, sorted, one bar per class coloured by its superclass (two rows of bars beyond 50 classes)."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-    rows, K = self.metrics['per_class'], len(self.classes)
+    rows, K, sc = result.metrics['per_class'], len(result.classes), result.coarse
     acc = [r['accuracy'] if r['accuracy'] is not None else -1.0 for r in rows]
     order = sorted(range(K), key=lambda i: (-acc[i], i))
     cmap = plt.get_cmap('tab20')
-    colour = (lambda i: cmap(int(self.coarse.fine_to_coarse[i]) % 20)) if self.coarse is not None else (lambda i: 'tab:blue')
+    colour = (lambda i: cmap(int(sc.fine_to_coarse[i]) % 20)) if sc is not None else (lambda i: 'tab:blue')
     parts = [order] if K <= 50 else [order[:(K + 1) // 2], order[(K + 1) // 2:]]
     per = max(len(p) for p in parts)
-    fig, axs = plt.subplots(len(parts), 1, figsize=(max(5.0, 0.15 * per + 1.6), 3.3 * len(parts) + (1.0 if self.coarse else 0.4)),
-                            dpi=dpi, squeeze=False)
+    size = (max(5.0, 0.15 * per + 1.6), 3.3 * len(parts) + (1.0 if sc else 0.4))
+    fig, axs = plt.subplots(len(parts), 1, figsize=size, dpi=dpi, squeeze=False)
     for ax, part in zip(axs[:, 0], parts):
         ax.bar(range(len(part)), [100 * max(acc[i], 0) for i in part], width=0.8, color=[colour(i) for i in part])
-        ax.axhline(100 * self.metrics['top1'], ls='--', c='k', lw=1)
-        ax.set_xticks(range(len(part))); ax.set_xticklabels([self.classes[i] for i in part], rotation=90, fontsize=8)
-        ax.set_xlim(-0.7, per - 0.3); ax.set_ylim(0, 100); ax.set_ylabel('test accuracy (%)', fontsize=9); _integer_ticks(ax.yaxis)
+        ax.axhline(100 * result.metrics['top1'], ls='--', c='k', lw=1)
+        ax.set_xticks(range(len(part)))
+        ax.set_xticklabels([result.classes[i] for i in part], rotation=90, fontsize=8)
+        ax.set_xlim(-0.7, per - 0.3)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel('test accuracy (%)', fontsize=9)
+        _integer_ticks(ax.yaxis)
         ax.tick_params(axis='y', labelsize=8)
-    handles = [plt.Line2D([], [], ls='--', c='k', lw=1, label=f"top-1 {self.metrics['top1']:.1%}")]
-    if self.coarse is not None: handles += [Patch(color=cmap(c % 20), label=n) for c, n in enumerate(self.coarse.names)]
-    fig.legend(handles=handles, fontsize=7.5, loc='lower center', ncol=4 if len(handles) > 2 else len(handles), frameon=False)
-    axs[0, 0].set_title(self._title('per-class test accuracy (recall), sorted' + ('; colours: superclasses' if self.coarse is not None else '')),
-                        fontsize=10)
+    handles = [plt.Line2D([], [], ls='--', c='k', lw=1, label=f"top-1 {result.metrics['top1']:.1%}")]
+    if sc is not None:
+        handles += [Patch(color=cmap(c % 20), label=n) for c, n in enumerate(sc.names)]
+    ncol = 4 if len(handles) > 2 else len(handles)
+    fig.legend(handles=handles, fontsize=7.5, loc='lower center', ncol=ncol, frameon=False)
+    what = 'per-class test accuracy (recall), sorted' + ('; colours: superclasses' if sc is not None else '')
+    axs[0, 0].set_title(result.title(what), fontsize=10)
     fig.tight_layout(rect=(0, 0.03 + 0.022 * (-(-len(handles) // 4)), 1, 1))
     return fig
 
+FIGURES['per_class'] = Figure(plot_per_class, 'per-class accuracy, sorted, coloured by superclass',
+                              'Per-class accuracy')
+
 # %% ../nbs/16_evaluate.ipynb #e0a1c054
-@patch
-def plot_superclass_confusion(self:EvalResult, dpi:int=100): # resolution of the figure
-    "The superclass confusion matrix as a heat map, each row in % of its true superclass, cells of 1% and more labelled."
+def plot_superclass_confusion(result:EvalResult, # from evaluate_checkpoint, on a test set with superclasses
+                              dpi:int=100):      # resolution of the figure
+    "The superclass confusion matrix as a heat map, each row in % of its true superclass, cells of 1%+ labelled."
     import matplotlib.pyplot as plt
-    s = self.metrics['superclass']
-    if 'skipped' in s: raise ValueError(f"No superclass figures: {s['skipped']}.")
+    s = result.metrics['superclass']
+    if 'skipped' in s:
+        raise ValueError(f"No superclass figures: {s['skipped']}.")
     cm = torch.tensor(s['confusion_matrix'], dtype=torch.float64)
     pct, C = 100 * cm / cm.sum(1, keepdim=True).clamp(min=1), len(s['classes'])
     fig, ax = plt.subplots(figsize=(0.36 * C + 3.4, 0.36 * C + 2.6), dpi=dpi, layout='constrained')
     im = ax.imshow(pct.numpy(), cmap='Blues', vmin=0, vmax=100)
-    for i in range(C):
-        for j in range(C):
-            if pct[i, j] >= 1: ax.text(j, i, f'{pct[i, j]:.0f}', ha='center', va='center', fontsize=6.5,
-                                       color='white' if pct[i, j] > 55 else 'black')
-    ax.set_xticks(range(C)); ax.set_xticklabels(s['classes'], rotation=90, fontsize=7.5)
-    ax.set_yticks(range(C)); ax.set_yticklabels(s['classes'], fontsize=7.5)
-    ax.set_xlabel('predicted superclass', fontsize=9); ax.set_ylabel('true superclass', fontsize=9)
+    for i, j in (pct >= 1).nonzero().tolist():
+        ax.text(j, i, f'{pct[i, j]:.0f}', ha='center', va='center', fontsize=6.5,
+                color='white' if pct[i, j] > 55 else 'black')
+    ax.set_xticks(range(C))
+    ax.set_xticklabels(s['classes'], rotation=90, fontsize=7.5)
+    ax.set_yticks(range(C))
+    ax.set_yticklabels(s['classes'], fontsize=7.5)
+    ax.set_xlabel('predicted superclass', fontsize=9)
+    ax.set_ylabel('true superclass', fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).set_label('% of the true superclass', fontsize=8)
     w = s['within_superclass']
-    ax.set_title(self._title(f"superclass confusion: accuracy {s['accuracy']:.1%}" +
-                             (f", {w:.0%} of the mistakes stay in the true superclass" if w is not None else '')), fontsize=9)
+    within = f", {w:.0%} of the mistakes stay in the true superclass" if w is not None else ''
+    ax.set_title(result.title(f"superclass confusion: accuracy {s['accuracy']:.1%}{within}"), fontsize=9)
     return fig
 
+FIGURES['superclass_confusion'] = Figure(plot_superclass_confusion, 'superclass confusion matrix', 'Superclasses',
+                                         applies=lambda r: r.coarse is not None)
+
 # %% ../nbs/16_evaluate.ipynb #e0a1c057
-@patch
-def plot_reliability(self:EvalResult, dpi:int=100): # resolution of the figure
-    "Reliability diagram: accuracy against confidence per bin, the gap to the diagonal shaded, the images per bin below."
+def plot_reliability(result:EvalResult, # from evaluate_checkpoint
+                     dpi:int=100):      # resolution of the figure
+    "Reliability diagram: accuracy against confidence per bin, the gap to the diagonal shaded, images per bin below."
     import matplotlib.pyplot as plt
-    m = self.metrics; r = m['reliability']
+    from matplotlib.ticker import MaxNLocator
+    m = result.metrics
+    r = m['reliability']
     nan = lambda v: float('nan') if v is None else v
     lo, hi = r['lower'], r['upper']
     acc, conf = [nan(a) for a in r['accuracy']], [nan(c) for c in r['confidence']]
     w = [b - a for a, b in zip(lo, hi)]
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(5.2, 5.6), dpi=dpi, sharex=True, gridspec_kw=dict(height_ratios=(3, 1)))
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(5.2, 5.6), dpi=dpi, sharex=True,
+                                  gridspec_kw=dict(height_ratios=(3, 1)))
     ax.bar(lo, acc, width=w, align='edge', color='tab:blue', edgecolor='black', lw=0.5, label='accuracy')
     ax.bar(lo, [c - a for a, c in zip(acc, conf)], bottom=acc, width=w, align='edge', color='tab:red', alpha=0.3,
            edgecolor='tab:red', lw=0.5, hatch='//', label='gap to mean confidence')
@@ -214,20 +304,27 @@ def plot_reliability(self:EvalResult, dpi:int=100): # resolution of the figure
         t = m['tta_flip']['reliability']
         ax.plot([(a + b) / 2 for a, b in zip(lo, hi)], [nan(a) for a in t['accuracy']], 'o', ms=4, color='tab:orange',
                 label=f"flip TTA accuracy (ECE {m['tta_flip']['ece']:.1%})")
-    ax.set_xlim(0, 1); ax.set_ylim(0, 1); ax.set_ylabel('accuracy'); ax.legend(fontsize=7.5, loc='upper left', framealpha=0.9)
-    ax.set_title(self._title(f"reliability: ECE {m['ece']:.2%} ({m['ece_bins']} bins), NLL {m['nll']:.3f}"), fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel('accuracy')
+    ax.legend(fontsize=7.5, loc='upper left', framealpha=0.9)
+    what = f"reliability: ECE {m['ece']:.2%} ({m['ece_bins']} bins), NLL {m['nll']:.3f}"
+    ax.set_title(result.title(what), fontsize=9)
     ax2.bar(lo, r['count'], width=w, align='edge', color='gray', edgecolor='black', lw=0.5)
-    ax2.set_xlabel('confidence (probability of the predicted class)'); ax2.set_ylabel('images')
-    from matplotlib.ticker import MaxNLocator
+    ax2.set_xlabel('confidence (probability of the predicted class)')
+    ax2.set_ylabel('images')
     ax2.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     fig.tight_layout()
     return fig
 
+FIGURES['reliability'] = Figure(plot_reliability, 'reliability diagram', 'Calibration')
+
 # %% ../nbs/16_evaluate.ipynb #e0a1c060
-def _two_lines(label): return label.replace(' (true', '\n(true')
+def _two_lines(label):
+    return label.replace(' (true', '\n(true')
 
 def _titled(fig, title, fontsize=9):
-    "A `_mosaic` figure with room above it for a title of several lines; the mosaic's pixels stay as they are."
+    "A mosaic figure with room above it for a title of several lines; the mosaic's pixels stay as they are."
     import textwrap
     w, h = fig.get_size_inches()
     width = int(w * 72 / (fontsize * 0.62))                           # characters that fit across (bold, average)
@@ -243,28 +340,34 @@ def _cam_tile(image, cam, scale):
     p = cam_panels(image, cam, scale)
     return np.concatenate([p.image, np.ones((p.image.shape[0], 2, 3), np.float32), p.overlay], 1)
 
-@patch
-def plot_top_losses(self:EvalResult, n:int|None=None, # how many (default: all that were kept)
-                    ncols:int=4,  # images per row
-                    scale:int=3): # enlargement of the 32x32 images
-    "The test images with the largest loss: prediction, confidence and true class, and the Grad-CAM map of the prediction."
-    t = self.top_losses
-    if t is None or not len(t.index): raise ValueError("No top losses were kept: evaluate with n_top_losses > 0.")
+def plot_top_losses(result:EvalResult,  # from evaluate_checkpoint, with top losses kept
+                    n:int|None=None,    # how many (default: all that were kept)
+                    ncols:int=4,        # images per row
+                    scale:int=3):       # enlargement of the 32x32 images
+    "The test images with the largest loss: prediction, confidence and true class, and the Grad-CAM of the prediction."
+    t = result.top_losses
+    if t is None or not len(t.index):
+        raise ValueError("No top losses were kept: evaluate with n_top_losses > 0.")
     k = len(t.index) if n is None else min(n, len(t.index))
     tiles = [_cam_tile(t.images[i], t.maps[i], scale) for i in range(k)]
-    labels, colours = zip(*[_label(int(t.y[i]), int(t.pred[i]), float(t.conf[i]), self.classes) for i in range(k)])
-    title = self._title(f'the {k} largest test losses; each image | the Grad-CAM map of its prediction')
-    return _titled(_mosaic(tiles, [_two_lines(l) for l in labels], list(colours), ncols, dpi=100, band=32, fontsize=8), title)
+    labels, colours = zip(*[prediction_label(int(t.y[i]), int(t.pred[i]), float(t.conf[i]), result.classes)
+                            for i in range(k)])
+    title = result.title(f'the {k} largest test losses; each image | the Grad-CAM map of its prediction')
+    grid = mosaic(tiles, [_two_lines(l) for l in labels], list(colours), ncols, dpi=100, band=32, fontsize=8)
+    return _titled(grid, title)
+
+FIGURES['top_losses'] = Figure(plot_top_losses, 'largest test losses with Grad-CAM', 'The largest losses',
+                               applies=lambda r: r.top_losses is not None and len(r.top_losses.index) > 0)
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c063
-def class_figure(result:EvalResult, # from `evaluate_checkpoint`
+def class_figure(result:EvalResult, # from evaluate_checkpoint
                  model:nn.Module,   # the model it evaluated (for the Grad-CAM maps)
                  data:CIFAR100Data, # the test set it was evaluated on
                  cls:int|str,       # the class: index or name
                  n:int=4,           # worst and best images to show each
                  scale:int=3,       # enlargement of the 32x32 images
-                 target_layer:str|nn.Module|None=None): # Grad-CAM layer (default `layer4[-1].conv2`)
-    "A class's worst (top row) and best (bottom row) test images by probability of the true class, with Grad-CAM of the prediction."
+                 target_layer:str|nn.Module|None=None): # Grad-CAM layer (default: layer4[-1].conv2)
+    "A class's worst (top row) and best (bottom row) test images by probability of the true class, with Grad-CAM."
     c, net = result.class_index(cls), unwrap_model(model)
     idx = (result.y == c).nonzero()[:, 0]
     p_true = result.logits[idx].double().softmax(1)[:, c]
@@ -280,32 +383,37 @@ def class_figure(result:EvalResult, # from `evaluate_checkpoint`
         for row in (range(len(worst)), range(len(worst), len(shown))):
             for k in row:
                 tiles.append(_cam_tile(data.test_x[shown[k]], r.maps[k].cpu(), scale))
-                lab, col = _label(c, int(pred[k]), float(conf[k]), result.classes); labels.append(_two_lines(lab)); colours.append(col)
+                lab, col = prediction_label(c, int(pred[k]), float(conf[k]), result.classes)
+                labels.append(_two_lines(lab))
+                colours.append(col)
             pad = -len(tiles) % n if len(row) else 0
-            tiles += [blank] * pad; labels += [''] * pad; colours += ['black'] * pad
+            tiles += [blank] * pad
+            labels += [''] * pad
+            colours += ['black'] * pad
     st = result.class_stats(c)
     acc = f"accuracy {st['accuracy']:.0%} of {st['support']}" if st['support'] else 'no test images'
-    title = result._title(f"{c:03d} {result.classes[c]}, {acc}; top: worst, bottom: best; image | Grad-CAM of the prediction")
-    return _titled(_mosaic(tiles, labels, colours, n, dpi=100, band=32, fontsize=8), title)
-
-def _class_html(st):
-    "A class's figures as a few lines of HTML for the browser."
-    if not st['support']: return f"<b>{st['index']:03d} {st['class']}</b>: no test images of this class."
-    fmt = lambda rows: ', '.join(f"{r['class']} ({r['count']})" for r in rows) or 'nothing'
-    sup = f" (superclass {st['superclass']})" if 'superclass' in st else ''
-    return (f"<b>{st['index']:03d} {st['class']}</b>{sup}: accuracy {st['accuracy']:.1%} ({st['correct']}/{st['support']}), "
-            f"precision {st['precision']:.1%}<br>taken for: {fmt(st['confused_with'])}<br>"
-            f"mistaken for it: {fmt(st['mistaken_for_it'])}")
+    title = result.title(f"{c:03d} {result.classes[c]}, {acc}; top: worst, bottom: best; "
+                         "image | Grad-CAM of the prediction")
+    return _titled(mosaic(tiles, labels, colours, n, dpi=100, band=32, fontsize=8), title)
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c065
-def class_browser(result:EvalResult, # from `evaluate_checkpoint`
+def _class_html(st):
+    "A class's figures as a few lines of HTML for the browser."
+    if not st['support']:
+        return f"<b>{st['index']:03d} {st['class']}</b>: no test images of this class."
+    fmt = lambda rows: ', '.join(f"{r['class']} ({r['count']})" for r in rows) or 'nothing'
+    sup = f" (superclass {st['superclass']})" if 'superclass' in st else ''
+    return (f"<b>{st['index']:03d} {st['class']}</b>{sup}: accuracy {st['accuracy']:.1%} "
+            f"({st['correct']}/{st['support']}), precision {st['precision']:.1%}<br>"
+            f"taken for: {fmt(st['confused_with'])}<br>mistaken for it: {fmt(st['mistaken_for_it'])}")
+
+def class_browser(result:EvalResult, # from evaluate_checkpoint
                   model:nn.Module,   # the model it evaluated (for the Grad-CAM maps)
                   data:CIFAR100Data, # the test set it was evaluated on
                   n:int=4,           # worst and best images to show each
                   scale:int=3):      # enlargement of the 32x32 images
-    "An ipywidgets class browser: pick a class (in label order or worst first); see its figures, confusions and images with Grad-CAM."
+    "An ipywidgets class browser: pick a class (label order or worst first); see its figures, confusions and images."
     import ipywidgets as W
-    from cifar_resnet.gradcam import figure_to_image
     acc = [r['accuracy'] if r['accuracy'] is not None else 2.0 for r in result.metrics['per_class']]
     labelled = lambda i: (f"{i:03d} {result.classes[i]}" + (f" ({acc[i]:.0%})" if acc[i] <= 1 else ''), i)
     orders = {'label order': list(range(len(acc))), 'worst first': sorted(range(len(acc)), key=lambda i: (acc[i], i))}
@@ -315,8 +423,9 @@ def class_browser(result:EvalResult, # from `evaluate_checkpoint`
     info, image = W.HTML(), W.Image(format='png')
     def redraw(*_):
         if pick.value < 0:
-            info.value, image.value = 'No class selected: pick one above to see its accuracy, confusions and images.', b''
-            image.layout.display = 'none'; return
+            info.value = 'No class selected: pick one above to see its accuracy, confusions and images.'
+            image.value, image.layout.display = b'', 'none'
+            return
         info.value = _class_html(result.class_stats(pick.value))
         figure_to_image(class_figure(result, model, data, pick.value, n, scale), image)
         image.layout.display = None
@@ -324,7 +433,8 @@ def class_browser(result:EvalResult, # from `evaluate_checkpoint`
         keep = pick.value
         pick.options = none + [labelled(i) for i in orders[order_w.value]]
         pick.value = keep
-    pick.observe(redraw, 'value'); order_w.observe(reorder, 'value')
+    pick.observe(redraw, 'value')
+    order_w.observe(reorder, 'value')
     redraw()
     box = W.VBox([W.HBox([pick, order_w]), info, image])
     box.pick, box.order, box.info, box.image = pick, order_w, info, image
@@ -332,20 +442,22 @@ def class_browser(result:EvalResult, # from `evaluate_checkpoint`
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c071
 def compare_results(result:EvalResult,   # the model in question (e.g. a new run)
-                    baseline:EvalResult, # the model to compare with (e.g. the seed's checkpoint), on the same test set
+                    baseline:EvalResult, # the model to compare with (e.g. the reference's checkpoint), same test set
                     n_bootstrap:int=1000, # resamples of the intervals
                     seed:int=0,          # seed of the resampling
                     n_classes:int=5):    # classes to list that gained and lost most
-    "Two models on the same test images: both top-1 with intervals, the paired difference, McNemar's test, the classes that changed most."
+    "Two models on the same test images: top-1 with intervals, the paired difference, McNemar, the classes that moved."
     if not torch.equal(result.y, baseline.y) or list(result.classes) != list(baseline.classes):
-        raise ValueError(f"{result.name} and {baseline.name} were not evaluated on the same test set: compare them on the same images.")
+        raise ValueError(f"{result.name} and {baseline.name} were not evaluated on the same test set: "
+                         "compare them on the same images.")
     a, b = result.correct, baseline.correct
     lo, hi = bootstrap_ci(a.double() - b.double(), n_bootstrap, 0.95, torch.Generator().manual_seed(seed))
     side = lambda r: dict(name=r.name, top1=r.metrics['top1'], top1_ci95=r.metrics['top1_ci95'])
     per_class = []
     for ra, rb in zip(result.metrics['per_class'], baseline.metrics['per_class']):
         change = None if ra['accuracy'] is None else ra['accuracy'] - rb['accuracy']
-        per_class.append(dict({'class': ra['class']}, support=ra['support'], accuracy=ra['accuracy'], baseline=rb['accuracy'], change=change))
+        per_class.append(dict({'class': ra['class']}, support=ra['support'], accuracy=ra['accuracy'],
+                              baseline=rb['accuracy'], change=change))
     known = [r for r in per_class if r['change'] is not None]
     gained = sorted((r for r in known if r['change'] > 0), key=lambda r: (-r['change'], r['class']))[:n_classes]
     lost = sorted((r for r in known if r['change'] < 0), key=lambda r: (r['change'], r['class']))[:n_classes]
@@ -353,7 +465,8 @@ def compare_results(result:EvalResult,   # the model in question (e.g. a new run
                 difference_ci95=[lo, hi], mcnemar=mcnemar(int((a & ~b).sum()), int((~a & b).sum())),
                 classes_gained=gained, classes_lost=lost, per_class=per_class, note=result.note)
 
-def plot_comparison(comparison:dict, # from `compare_results`
+# %% ../nbs/16_evaluate.ipynb #e0a1cx71
+def plot_comparison(comparison:dict, # from compare_results
                     n:int=15,        # classes to show that gained and lost most
                     dpi:int=100):    # resolution of the figure
     "The classes whose accuracy changed most between two models, as horizontal bars (green: gained, red: lost)."
@@ -361,123 +474,156 @@ def plot_comparison(comparison:dict, # from `compare_results`
     known = sorted((r for r in comparison['per_class'] if r['change']), key=lambda r: (-r['change'], r['class']))
     rows = known if len(known) <= 2 * n else known[:n] + known[-n:]
     fig, ax = plt.subplots(figsize=(6.5, 0.2 * len(rows) + 1.4), dpi=dpi)
-    ax.barh(range(len(rows)), [100 * r['change'] for r in rows], color=['tab:green' if r['change'] > 0 else 'tab:red' for r in rows])
-    ax.set_yticks(range(len(rows))); ax.set_yticklabels([r['class'] for r in rows], fontsize=7.5); ax.invert_yaxis()
-    ax.axvline(0, c='k', lw=0.8); ax.set_xlabel('change of test accuracy (percentage points)', fontsize=9)
+    colours = ['tab:green' if r['change'] > 0 else 'tab:red' for r in rows]
+    ax.barh(range(len(rows)), [100 * r['change'] for r in rows], color=colours)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([r['class'] for r in rows], fontsize=7.5)
+    ax.invert_yaxis()
+    ax.axvline(0, c='k', lw=0.8)
+    ax.set_xlabel('change of test accuracy (percentage points)', fontsize=9)
     m, c = comparison['mcnemar'], comparison
     title = (f"{c['model']['name']} vs {c['baseline']['name']}: top-1 {100 * c['top1_difference']:+.2f} points, "
              f"McNemar p = {m['p_value']:.2g}\nclasses that changed most" + (f"\n{c['note']}" if c['note'] else ''))
     ax.set_title(title, fontsize=9)
-    if not rows: ax.text(0.5, 0.5, 'no class changed', transform=ax.transAxes, ha='center')
+    if not rows:
+        ax.text(0.5, 0.5, 'no class changed', transform=ax.transAxes, ha='center')
     fig.tight_layout()
     return fig
 
+FIGURES['comparison'] = Figure(plot_comparison, 'classes whose accuracy changed most', 'Comparison', of='comparison')
+
 # %% ../nbs/16_evaluate.ipynb #e0a1c075
-def _pct(v, digits=1): return '–' if v is None else f'{100 * v:.{digits}f}%'
+def _pct(v, digits=1):
+    return '–' if v is None else f'{100 * v:.{digits}f}%'
 
-def _md_table(rows): return Table(rows)._repr_markdown_() if rows else '(none)'
+def _md_table(rows):
+    return Table(rows)._repr_markdown_() if rows else '(none)'
 
-# %% ../nbs/16_evaluate.ipynb #e0a1c076
-def report_markdown(result:EvalResult,     # from `evaluate_checkpoint`
-                    comparison:dict|None=None, # from `compare_results`, or None
-                    figures:dict|None=None): # figure name -> file name, of the figures written next to the report
-    "The evaluation as a Markdown report: headline table, flip TTA, comparison, per-class, superclass, confusions, calibration, pictures."
-    m, figures = result.metrics, figures or {}
-    pic = lambda k, alt: f'\n![{alt}]({figures[k]})\n' if k in figures else ''
-    where = DATASETS.get(m['dataset'], m['dataset'])
+def _headline(result):
+    "The report's title, what was measured, and the table of headline figures."
+    m, s = result.metrics, result.metrics['superclass']
     L = [f"# Evaluation of {result.name} on the {m['dataset']} test set" + (f": {result.note}" if result.note else '')]
-    if result.note: L.append(f"\n> **{result.note}**: these figures say nothing about CIFAR-100.")
+    if result.note:
+        L.append(f"\n> **{result.note}**: these figures say nothing about CIFAR-100.")
     lo, hi = m['top1_ci95']
-    L.append(f"\n{m['n']:,} test images ({where}), {m['num_classes']} classes; one float32 pass (`cifar_resnet_eval`). "
-             f"Intervals: {m['bootstrap']['resamples']} bootstrap resamples of the test images (seed {m['bootstrap']['seed']}).\n")
-    s = m['superclass']
+    b = m['bootstrap']
+    L.append(f"\n{m['n']:,} test images ({DATASETS.get(m['dataset'], m['dataset'])}), {m['num_classes']} classes; "
+             f"one float32 pass (`cifar_resnet_eval`). Intervals: {b['resamples']} bootstrap resamples of the test "
+             f"images (seed {b['seed']}).\n")
+    smoothing = f"cross-entropy with label smoothing {m['label_smoothing']} (the training log's test loss)"
     rows = [('top-1 accuracy', f"**{_pct(m['top1'], 2)}** (95% CI {_pct(lo, 2)} – {_pct(hi, 2)})"),
             (f"top-{m['top5_k']} accuracy", _pct(m['top5'], 2)),
             ('cross-entropy = negative log-likelihood', f"{m['nll']:.4f}"),
-            (f"cross-entropy with label smoothing {m['label_smoothing']} (the training log's test loss)", f"{m['loss_label_smoothing']:.4f}"),
+            (smoothing, f"{m['loss_label_smoothing']:.4f}"),
             (f"expected calibration error ({m['ece_bins']} bins)", _pct(m['ece'], 2)),
             ('mean confidence', _pct(m['mean_confidence'], 2))]
-    if 'skipped' in s: rows.append(('superclasses', f"skipped: {s['skipped']}"))
-    else: rows += [('superclass accuracy', _pct(s['accuracy'], 2)),
-                   ('mistakes within the true superclass', f"{_pct(s['within_superclass'])} ({s['mistakes_within']:,} of {s['mistakes']:,})")]
+    if 'skipped' in s:
+        rows.append(('superclasses', f"skipped: {s['skipped']}"))
+    else:
+        within = f"{_pct(s['within_superclass'])} ({s['mistakes_within']:,} of {s['mistakes']:,})"
+        rows += [('superclass accuracy', _pct(s['accuracy'], 2)), ('mistakes within the true superclass', within)]
     L.append(_md_table([{'figure': a, 'value': b} for a, b in rows]))
-    if m.get('tta_flip'):
-        t = m['tta_flip']
-        L.append("\n## Flip test-time augmentation\n\nThe logits of each image and its mirror image, averaged (a second forward pass).\n")
-        row = lambda f, a, b, c: {'figure': f, 'plain': a, 'flip TTA': b, 'change': c}
-        L.append(_md_table([row('top-1', _pct(m['top1'], 2), _pct(t['top1'], 2), f"{100 * t['top1_change']:+.2f} points"),
-                            row(f"top-{m['top5_k']}", _pct(m['top5'], 2), _pct(t['top5'], 2), f"{100 * (t['top5'] - m['top5']):+.2f} points"),
-                            row('NLL', f"{m['nll']:.4f}", f"{t['nll']:.4f}", f"{t['nll_change']:+.4f}"),
-                            row('ECE', _pct(m['ece'], 2), _pct(t['ece'], 2), f"{100 * t['ece_change']:+.2f} points")]))
-        L.append(f"\n{t['changed_predictions']:,} predictions changed: {t['fixed']:,} fixed, {t['broken']:,} broken.")
-    if comparison:
-        c, mc = comparison, comparison['mcnemar']
-        dlo, dhi = c['difference_ci95']
-        verdict = 'significant' if mc['p_value'] < 0.05 else 'not significant'
-        L.append(f"\n## Comparison: {c['model']['name']} vs {c['baseline']['name']}\n")
-        L.append(_md_table([{'model': r['name'], 'top-1': _pct(r['top1'], 2), '95% CI': f"{_pct(r['top1_ci95'][0], 2)} – {_pct(r['top1_ci95'][1], 2)}"}
-                            for r in (c['model'], c['baseline'])]))
-        L.append(f"\nDifference: **{100 * c['top1_difference']:+.2f} points** (95% CI {100 * dlo:+.2f} to {100 * dhi:+.2f}, paired bootstrap). "
-                 f"The models disagree on {mc['discordant']:,} images: {mc['b']:,} only {c['model']['name']} gets right, "
-                 f"{mc['c']:,} only {c['baseline']['name']}. McNemar's test (exact binomial): p = {mc['p_value']:.3g} "
-                 f"({verdict} at the 5% level; chi-square {mc['statistic']:.2f}, p = {mc['p_chi2']:.3g}).")
-        for what, key in (('gained', 'classes_gained'), ('lost', 'classes_lost')):
-            L.append(f"\nClasses that {what} most:\n\n" + _md_table([{'class': r['class'], 'accuracy': _pct(r['accuracy']),
-                     'baseline': _pct(r['baseline']), 'change': f"{100 * r['change']:+.1f} points"} for r in c[key]]))
-        L.append(pic('comparison', 'classes whose accuracy changed most'))
-    L.append('\n## Per-class accuracy\n' + pic('per_class', 'per-class accuracy, sorted, coloured by superclass'))
-    def class_rows(rows):
-        out = []
-        for r in rows:
-            st = result.class_stats(r['index'], n=1)
-            out.append(dict({'class': r['class']}, **({'superclass': r['superclass']} if 'superclass' in r else {}),
-                            accuracy=_pct(r['accuracy']), precision=_pct(r['precision']), images=r['support'],
-                            **{'most often taken for': ', '.join(f"{x['class']} ({x['count']})" for x in st['confused_with']) or '–'}))
-        return out
-    ranked = sorted((r for r in m['per_class'] if r['accuracy'] is not None), key=lambda r: (r['accuracy'], r['index']))
-    k = min(10, len(ranked) // 2)
-    L.append(f"Weakest {k} classes:\n\n" + _md_table(class_rows(ranked[:k])))
-    L.append(f"\nStrongest {k} classes:\n\n" + _md_table(class_rows(ranked[::-1][:k])))
-    if 'skipped' not in s:
-        L.append('\n## Superclasses\n' + pic('superclass_confusion', 'superclass confusion matrix'))
-        ranked_s = sorted((r for r in s['per_superclass'] if r['accuracy'] is not None), key=lambda r: (r['accuracy'], r['superclass']))
-        L.append(_md_table([{'superclass': r['superclass'], 'accuracy': _pct(r['accuracy'])} for r in ranked_s]))
-    L.append('\n## Most confused pairs\n\nBoth directions of each pair of classes, most confused first.\n\n' + _md_table(
-        [{'a': r['a'], 'b': r['b'], 'a taken for b': r['a_as_b'], 'b taken for a': r['b_as_a'], 'total': r['total']} for r in m['confused_pairs']]))
-    L.append('\n## Calibration\n' + pic('reliability', 'reliability diagram'))
-    if m['top_losses']: L.append('\n## The largest losses\n\nWhere the network looked (Grad-CAM of the predicted class).\n' + pic('top_losses', 'largest test losses with Grad-CAM'))
-    L.append('\n<details><summary>Every class</summary>\n\n' + _md_table(class_rows(m['per_class'])) + '\n\n</details>\n')
     return '\n'.join(L)
 
-def write_report(result:EvalResult,     # from `evaluate_checkpoint`
-                 out:str|Path,          # the folder to write into (created if needed)
-                 comparison:dict|None=None): # from `compare_results`, or None
+def _tta_body(m):
+    "The flip TTA section's table and counts."
+    t = m['tta_flip']
+    row = lambda f, a, b, c: {'figure': f, 'plain': a, 'flip TTA': b, 'change': c}
+    points = lambda d: f"{100 * d:+.2f} points"
+    table = _md_table([row('top-1', _pct(m['top1'], 2), _pct(t['top1'], 2), points(t['top1_change'])),
+                       row(f"top-{m['top5_k']}", _pct(m['top5'], 2), _pct(t['top5'], 2), points(t['top5'] - m['top5'])),
+                       row('NLL', f"{m['nll']:.4f}", f"{t['nll']:.4f}", f"{t['nll_change']:+.4f}"),
+                       row('ECE', _pct(m['ece'], 2), _pct(t['ece'], 2), points(t['ece_change']))])
+    changed = f"{t['changed_predictions']:,} predictions changed: {t['fixed']:,} fixed, {t['broken']:,} broken."
+    return f"{table}\n\n{changed}"
+
+def _comparison_body(c):
+    "The comparison section: both models' top-1, the paired difference, McNemar's test, the classes that moved."
+    mc, (dlo, dhi) = c['mcnemar'], c['difference_ci95']
+    a, b = c['model']['name'], c['baseline']['name']
+    verdict = 'significant' if mc['p_value'] < 0.05 else 'not significant'
+    ci = lambda r: f"{_pct(r['top1_ci95'][0], 2)} – {_pct(r['top1_ci95'][1], 2)}"
+    L = [_md_table([{'model': r['name'], 'top-1': _pct(r['top1'], 2), '95% CI': ci(r)}
+                    for r in (c['model'], c['baseline'])])]
+    L.append(f"\nDifference: **{100 * c['top1_difference']:+.2f} points** (95% CI {100 * dlo:+.2f} to "
+             f"{100 * dhi:+.2f}, paired bootstrap). The models disagree on {mc['discordant']:,} images: {mc['b']:,} "
+             f"only {a} gets right, {mc['c']:,} only {b}. McNemar's test (exact binomial): p = {mc['p_value']:.3g} "
+             f"({verdict} at the 5% level; chi-square {mc['statistic']:.2f}, p = {mc['p_chi2']:.3g}).")
+    for what, key in (('gained', 'classes_gained'), ('lost', 'classes_lost')):
+        rows = [{'class': r['class'], 'accuracy': _pct(r['accuracy']), 'baseline': _pct(r['baseline']),
+                 'change': f"{100 * r['change']:+.1f} points"} for r in c[key]]
+        L.append(f"\nClasses that {what} most:\n\n" + _md_table(rows))
+    return '\n'.join(L)
+
+def _class_rows(result, rows):
+    "Rows of the per-class tables: accuracy, precision, images and what the class is most often taken for."
+    out = []
+    for r in rows:
+        taken = ', '.join(f"{x['class']} ({x['count']})" for x in result.class_stats(r['index'], n=1)['confused_with'])
+        out.append(dict({'class': r['class']}, **({'superclass': r['superclass']} if 'superclass' in r else {}),
+                        accuracy=_pct(r['accuracy']), precision=_pct(r['precision']), images=r['support'],
+                        **{'most often taken for': taken or '–'}))
+    return out
+
+# %% ../nbs/16_evaluate.ipynb #e0a1c076
+def report_markdown(result:EvalResult,         # from evaluate_checkpoint
+                    comparison:dict|None=None, # from compare_results, or None
+                    figures:dict|None=None):   # figure name (of FIGURES) -> file name, of the figures written with it
+    "The evaluation as a Markdown report: the headline table, then a section for each question, with its pictures."
+    m, s = result.metrics, result.metrics['superclass']
+    sections = {}                                             # name -> [heading, introduction, pictures, body]
+    if m.get('tta_flip'):
+        intro = 'The logits of each image and its mirror image, averaged (a second forward pass).\n'
+        sections['Flip test-time augmentation'] = ['Flip test-time augmentation', intro, '', _tta_body(m)]
+    if comparison:
+        heading = f"Comparison: {comparison['model']['name']} vs {comparison['baseline']['name']}"
+        sections['Comparison'] = [heading, '', '', _comparison_body(comparison)]
+    ranked = sorted((r for r in m['per_class'] if r['accuracy'] is not None), key=lambda r: (r['accuracy'], r['index']))
+    k = min(10, len(ranked) // 2)
+    sections['Per-class accuracy'] = ['Per-class accuracy', '', '', f"Weakest {k} classes:\n\n"
+                                      + _md_table(_class_rows(result, ranked[:k])) + f"\n\nStrongest {k} classes:\n\n"
+                                      + _md_table(_class_rows(result, ranked[::-1][:k]))]
+    if 'skipped' not in s:
+        per = sorted((r for r in s['per_superclass'] if r['accuracy'] is not None),
+                     key=lambda r: (r['accuracy'], r['superclass']))
+        rows = [{'superclass': r['superclass'], 'accuracy': _pct(r['accuracy'])} for r in per]
+        sections['Superclasses'] = ['Superclasses', '', '', _md_table(rows)]
+    pairs = [{'a': r['a'], 'b': r['b'], 'a taken for b': r['a_as_b'], 'b taken for a': r['b_as_a'],
+              'total': r['total']} for r in m['confused_pairs']]
+    intro = 'Both directions of each pair of classes, most confused first.\n'
+    sections['Most confused pairs'] = ['Most confused pairs', intro, '', _md_table(pairs)]
+    sections['Calibration'] = ['Calibration', '', '', '']
+    if m.get('top_losses'):
+        sections['The largest losses'] = ['The largest losses', 'Where the network looked (Grad-CAM of the '
+                                          'predicted class).\n', '', '']
+    for name, file in (figures or {}).items():
+        f = FIGURES[name]
+        sec = sections.setdefault(f.section, [f.section, '', '', ''])
+        sec[2] += f'\n![{f.caption}]({file})\n'
+    L = [_headline(result)]
+    for heading, intro, pictures, body in sections.values():
+        L.append(f'\n## {heading}\n' + (f'\n{intro}' if intro else '') + pictures + (f'\n{body}' if body else ''))
+    every = _md_table(_class_rows(result, m['per_class']))
+    L.append(f'\n<details><summary>Every class</summary>\n\n{every}\n\n</details>\n')
+    return '\n'.join(L)
+
+# %% ../nbs/16_evaluate.ipynb #e0a1cx76
+def write_report(result:EvalResult,          # from evaluate_checkpoint
+                 out:str|Path,               # the folder to write into (created if needed)
+                 comparison:dict|None=None,  # from compare_results, or None
+                 figures:list|None=None):    # names of FIGURES to draw (default: all that apply; [] for none)
     "Write `report.md`, `metrics.json` and the PNG figures into `out`, each file atomically; returns their paths."
-    import io, matplotlib.pyplot as plt
-    makers = dict(per_class=result.plot_per_class, reliability=result.plot_reliability,
-                  superclass_confusion=result.plot_superclass_confusion if result.coarse is not None else None,
-                  top_losses=result.plot_top_losses if result.top_losses is not None and len(result.top_losses.index) else None,
-                  comparison=(lambda: plot_comparison(comparison)) if comparison else None)
-    files = {}                                        # everything is made first: a failure leaves no file behind
-    for key, make in makers.items():
-        if make is None: continue
-        fig = make(); buf = io.BytesIO()
-        try: fig.savefig(buf, format='png')
-        finally: plt.close(fig)
-        files[f'{key}.png'] = buf.getvalue()
-    figures = {k[:-4]: k for k in files}
-    files['metrics.json'] = (_dump_json(dict(result.metrics, comparison=comparison, figures=list(figures.values()))) + '\n').encode()
-    files['report.md'] = report_markdown(result, comparison, figures).encode()
+    pngs = render_figures(result, comparison, figures)     # everything is made first: a failure leaves no file behind
+    files = {f'{name}.png': png for name, png in pngs.items()}
+    written = {name: f'{name}.png' for name in pngs}
+    metrics = dict(result.metrics, comparison=comparison, figures=list(written.values()))
+    files['metrics.json'] = (dump_json(metrics) + '\n').encode()
+    files['report.md'] = report_markdown(result, comparison, written).encode()
     out, paths = Path(out), []
     for name, content in files.items():
-        atomic_write(out / name, lambda f: f.write(content)); paths.append(out / name)
+        atomic_write(out / name, lambda f: f.write(content))
+        paths.append(out / name)
     return paths
-
-# %% ../nbs/16_evaluate.ipynb #e0a1c097
-@patch
-def write_metrics(self:EvalResult, path:str|Path): # the file to write, e.g. a run folder's metrics.json
-    "Write `metrics` as `metrics.json` would hold it (without a comparison), atomically."
-    return write_metrics(self.metrics, path)
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c081
 def _test_data(dataset, data_dir):
@@ -488,66 +634,88 @@ def _test_data(dataset, data_dir):
                                 f"(cifar_resnet_train --dataset {dataset} writes it there).")
     return load_dataset(dataset, root, create=dataset == 'cifar100')
 
-def eval_command(checkpoint:str,                 # the checkpoint to evaluate (any layout `read_model` reads)
-                 compare:str|None=None,          # a second checkpoint to compare with on the same images, e.g. the seed's best_resnet_cifar100.pth
-                 dataset:Literal[tuple(DATASETS)]|None=None, # the test set (default: the one the checkpoint was trained on, else cifar100)
-                 data_dir:str|None=None,         # folder holding cifar-100-python/ (default: data, or data/<dataset> for the offline sets)
-                 out:str='eval',                 # folder for report.md, metrics.json and the figures
-                 device:str='auto',              # auto (CUDA if available), cpu, cuda, cuda:N, mps
-                 batch_size:int=500,             # images per forward pass
-                 tta_flip:bool=False,            # also measure flip test-time augmentation (logits of each image and its mirror averaged)
-                 bootstrap:int=1000,             # bootstrap resamples of the 95% intervals
-                 seed:int=0,                     # seed of the bootstrap
-                 top_losses:int=16,              # worst test images to show with their Grad-CAM
-                 progress:bool=True):            # show progress bars
-    "Evaluate a checkpoint (and compare it with a second one) and write the report: (result, comparison or None, paths)."
+def _figure_names(spec):
+    "The --figures flag as names of FIGURES: None for all, [] for none; an unknown name is the user's to fix."
+    if spec.strip() == 'all':
+        return None
+    names = [] if spec.strip() == 'none' else [n.strip() for n in spec.split(',') if n.strip()]
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"--figures: unknown figure {unknown[0]!r}; choose all, none or some of {','.join(FIGURES)}.")
+    return names
+
+def eval_command(checkpoint:str,           # the checkpoint to evaluate (any layout read_model reads)
+                 compare:str|None=None,    # a second checkpoint to compare with on the same images (the reference's)
+                 dataset:Literal[tuple(DATASETS)]|None=None, # the test set (default: the checkpoint's, else cifar100)
+                 data_dir:str|None=None,   # folder holding cifar-100-python/ (default: data, or data/DATASET offline)
+                 out:str='eval',           # folder for report.md, metrics.json and the figures
+                 device:str='auto',        # auto (CUDA if available), cpu, cuda, cuda:N, mps
+                 batch_size:int=500,       # images per forward pass
+                 tta_flip:bool=False,      # also measure flip test-time augmentation (an image and its mirror averaged)
+                 bootstrap:int=1000,       # bootstrap resamples of the 95% intervals
+                 seed:int=0,               # seed of the bootstrap
+                 top_losses:int=16,        # worst test images to show with their Grad-CAM
+                 figures:str='all',        # the pictures to draw: all, none, or names of FIGURES joined by commas
+                 progress:bool=True):      # show progress bars
+    "Evaluate a checkpoint (and compare it with a second one), write the report: (result, comparison or None, paths)."
     out = Path(out)
-    for flag, v, least in (('--batch-size', batch_size, 1), ('--bootstrap', bootstrap, 1), ('--top-losses', top_losses, 0)):
-        if v < least: raise ValueError(f"{flag} must be at least {least}; got {v}.")
+    for flag, v, least in (('--batch-size', batch_size, 1), ('--bootstrap', bootstrap, 1),
+                           ('--top-losses', top_losses, 0)):
+        if v < least:
+            raise ValueError(f"{flag} must be at least {least}; got {v}.")
+    names_of_figures = _figure_names(figures)
     check_out_dir(out)
     dev = pick_device(device)
     for c in (checkpoint, compare):
-        if c is not None and not Path(c).is_file(): raise CheckpointError(f"No checkpoint at {c}: the file does not exist.")
+        if c is not None and not Path(c).is_file():
+            raise CheckpointError(f"No checkpoint at {c}: the file does not exist.")
     ck = read_model(checkpoint)
     data = _test_data(dataset or ck.dataset or 'cifar100', data_dir)
     model = load_for_eval(ck, data, dev)
     base = load_for_eval(compare, data, dev) if compare else None
     names = [Path(c).name for c in (checkpoint, compare) if c]
-    if len(names) == 2 and names[0] == names[1]: names = [checkpoint, compare]
+    if len(names) == 2 and names[0] == names[1]:
+        names = [checkpoint, compare]
     kw = dict(batch_size=batch_size, tta_flip=tta_flip, n_bootstrap=bootstrap, seed=seed, progress=progress)
     res = evaluate_checkpoint(model, data, n_top_losses=top_losses, name=str(names[0]), **kw)
-    cmp = compare_results(res, evaluate_checkpoint(base, data, n_top_losses=0, name=str(names[1]), **kw), bootstrap, seed) if base else None
-    return res, cmp, write_report(res, out, cmp)
+    cmp = None
+    if base is not None:
+        cmp = compare_results(res, evaluate_checkpoint(base, data, n_top_losses=0, name=str(names[1]), **kw),
+                              bootstrap, seed)
+    return res, cmp, write_report(res, out, cmp, names_of_figures)
 
+# %% ../nbs/16_evaluate.ipynb #e0a1cx81
 def eval_cli(argv:list|None=None): # arguments (default: sys.argv[1:])
     "Console script `cifar_resnet_eval`: one flag per parameter of `eval_command`; prints the headline figures."
     prog = 'cifar_resnet_eval'
-    p = cli_parser(prog, 'Evaluate a checkpoint on a test set: per-class and superclass accuracy, confusions, calibration, flip '
-                   'TTA, a bootstrap interval for top-1, the worst mistakes with Grad-CAM, and a paired comparison with a second '
-                   'checkpoint. Writes report.md, metrics.json and PNG figures to --out.', eval_command)
+    p = cli_parser(prog, 'Evaluate a checkpoint on a test set: per-class and superclass accuracy, confusions, '
+                   'calibration, flip TTA, a bootstrap interval for top-1, the worst mistakes with Grad-CAM, and a '
+                   'paired comparison with a second checkpoint. Writes report.md, metrics.json and PNG figures to '
+                   '--out.', eval_command)
     args = vars(p.parse_args(argv))
-    res, cmp, paths = run_cli(prog, eval_command, args, errors=(ValueError, TypeError, OSError))  # OSError: e.g. FileNotFoundError
+    res, cmp, paths = run_cli(prog, eval_command, args, errors=(ValueError, TypeError, OSError))  # FileNotFoundError
     print(f'{prog}: {res!r}')
-    if cmp: print(f"{prog}: vs {cmp['baseline']['name']}: {100 * cmp['top1_difference']:+.2f} points "
-                  f"(95% CI {100 * cmp['difference_ci95'][0]:+.2f} to {100 * cmp['difference_ci95'][1]:+.2f}), "
-                  f"McNemar exact p = {cmp['mcnemar']['p_value']:.3g}")
+    if cmp:
+        lo, hi = cmp['difference_ci95']
+        print(f"{prog}: vs {cmp['baseline']['name']}: {100 * cmp['top1_difference']:+.2f} points "
+              f"(95% CI {100 * lo:+.2f} to {100 * hi:+.2f}), McNemar exact p = {cmp['mcnemar']['p_value']:.3g}")
     print(f'{prog}: wrote {", ".join(q.name for q in paths)} to {args["out"]}')
     # returns None: a console script's return value becomes its exit status
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c091
 def _sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize(device)
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
 
-def bench_evaluate(n_images:int=10_000, # test images (CIFAR-100's test set; on a CPU fewer, e.g. 2,000, take minutes less)
+def bench_evaluate(n_images:int=10_000, # test images (CIFAR-100's test set; on a CPU fewer, e.g. 2,000)
                    batch_size:int=500,  # images per forward pass, on both sides
                    device:str='auto',   # where to run: auto (CUDA if available), cpu, cuda, cuda:N
-                   widths:tuple=(64, 128, 256, 512), # stage widths (the seed's ResNet-18 by default)
+                   widths:tuple=(64, 128, 256, 512), # stage widths (the reference's ResNet-18 by default)
                    tta_flip:bool=False, # flip TTA on both sides (two forward passes each)
-                   figures:bool=True,   # also time drawing the four figures into PNG bytes
+                   figures:bool=True,   # also time drawing the figures of one result into PNG bytes
                    rounds:int=1,        # alternate the two evaluations this many times (evens out a busy machine)
                    seed:int=0):         # seed of the random weights and images
-    "Seconds of the plain top-1 evaluation (`cifar_resnet.train.evaluate`) and of `evaluate_checkpoint` (everything), and their ratio."
-    import io, matplotlib.pyplot as plt
+    "Seconds of the plain top-1 evaluation and of `evaluate_checkpoint` (everything), and their ratio."
     from cifar_resnet.train import evaluate as plain_evaluate
     if n_images < 1 or batch_size < 1 or rounds < 1:
         raise ValueError(f"n_images, batch_size and rounds must be at least 1; got {n_images}, {batch_size}, {rounds}.")
@@ -558,27 +726,33 @@ def bench_evaluate(n_images:int=10_000, # test images (CIFAR-100's test set; on 
     data = CIFAR100Data(x[:0], y[:0], x, y, list(CIFAR100_CLASSES), 'synthetic', y[:0],
                         torch.tensor(CIFAR100_FINE_TO_COARSE)[y], list(CIFAR100_COARSE_CLASSES))
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed); model = ResNet(widths=widths).to(dev).eval()
-    plain_evaluate(model, x[:batch_size], y[:batch_size], batch_size, dev); collect_logits(model, x[:batch_size], batch_size)  # warm-up
+        torch.manual_seed(seed)
+        model = ResNet(widths=widths).to(dev).eval()
+    plain_evaluate(model, x[:batch_size], y[:batch_size], batch_size, dev)                # warm-up
+    collect_logits(model, x[:batch_size], batch_size)
     t = dict(plain=0.0, everything=0.0, figures=0.0)
     for _ in range(rounds):
-        _sync(dev); t0 = time.perf_counter()
+        _sync(dev)
+        t0 = time.perf_counter()
         plain_evaluate(model, x, y, batch_size, dev, tta_flip=tta_flip).tolist()
         t1 = time.perf_counter()
         res = evaluate_checkpoint(model, data, batch_size, tta_flip=tta_flip, seed=seed)
-        _sync(dev); t2 = time.perf_counter()
-        if figures:
-            for make in (res.plot_per_class, res.plot_superclass_confusion, res.plot_reliability, res.plot_top_losses):
-                fig = make(); fig.savefig(io.BytesIO(), format='png'); plt.close(fig)
+        _sync(dev)
+        t2 = time.perf_counter()
+        drawn = render_figures(res) if figures else {}
         t3 = time.perf_counter()
-        t['plain'] += t1 - t0; t['everything'] += t2 - t1; t['figures'] += t3 - t2
+        t['plain'] += t1 - t0
+        t['everything'] += t2 - t1
+        t['figures'] += t3 - t2
     ratio, with_figures = t['everything'] / t['plain'], (t['everything'] + t['figures']) / t['plain']
     where = f"{dev}" + (f", {torch.get_num_threads()} threads" if dev.type == 'cpu' else '')
     tta = ', flip TTA' if tta_flip else ''
     print(f"ResNet widths {tuple(widths)}, {n_images:,} images x {rounds} round(s), batch {batch_size}, {where}{tta}")
     print(f"plain top-1 evaluation (cifar_resnet.train.evaluate): {t['plain']:.2f} s")
     print(f"evaluate_checkpoint (all metrics, bootstrap, Grad-CAM of 16 top losses): {t['everything']:.2f} s")
-    if figures: print(f"the four figures (drawn, PNG-encoded): {t['figures']:.2f} s")
-    print(f"evaluate_checkpoint / plain evaluation: {ratio:.2f}x" + (f" (with the figures: {with_figures:.2f}x)" if figures else ''))
+    if figures:
+        print(f"the {len(drawn)} figures ({', '.join(drawn)}; drawn, PNG-encoded): {t['figures']:.2f} s")
+    print(f"evaluate_checkpoint / plain evaluation: {ratio:.2f}x" +
+          (f" (with the figures: {with_figures:.2f}x)" if figures else ''))
     return dict(plain_s=t['plain'], everything_s=t['everything'], figures_s=t['figures'], ratio=ratio,
                 ratio_with_figures=with_figures, n_images=n_images * rounds, device=str(dev))
