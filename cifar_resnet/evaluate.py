@@ -15,16 +15,15 @@ from .core import Table, pick_device, atomic_write, cli_parser, run_cli, check_o
 from .model import read_model, ModelCheckpoint, CheckpointError, unwrap_model, ResNet
 from .data import (normalize, load_dataset, default_data_dir, DATASETS, CIFAR100Data, CIFAR100_CLASSES,
                                CIFAR100_COARSE_CLASSES, CIFAR100_FINE_TO_COARSE)
-from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, write_metrics,
-                                  bootstrap_ci, mcnemar, dump_json)
+from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, bootstrap_ci, mcnemar,
+                                  dump_json, plot_per_class, plot_superclass_confusion, plot_reliability)
 from .gradcam import grad_cam, cam_panels, figure_to_image
 from .gradcam import _mosaic as mosaic, _label as prediction_label   # at the merge: from plots
 
 # %% auto #0
 __all__ = ['FIGURES', 'TopLosses', 'EvalResult', 'load_for_eval', 'evaluate_checkpoint', 'Figure', 'figures_for',
-           'render_figures', 'plot_per_class', 'plot_superclass_confusion', 'plot_reliability', 'plot_top_losses',
-           'class_figure', 'class_browser', 'compare_results', 'plot_comparison', 'report_markdown', 'write_report',
-           'eval_command', 'eval_cli', 'bench_evaluate']
+           'render_figures', 'plot_top_losses', 'class_figure', 'class_browser', 'compare_results', 'plot_comparison',
+           'report_markdown', 'write_report', 'eval_command', 'eval_cli', 'bench_evaluate']
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c038
 class TopLosses(NamedTuple):
@@ -92,10 +91,10 @@ class EvalResult:
              **kwargs):      # passed on to its draw function
         "Draw the figure `name` of `FIGURES` for this result (a matplotlib figure)."
         fig = FIGURES.get(name)
-        if fig is None or fig.of != 'result':
-            known = ', '.join(k for k, f in FIGURES.items() if f.of == 'result')
+        if fig is None or fig.of == 'comparison':
+            known = ', '.join(k for k, f in FIGURES.items() if f.of != 'comparison')
             raise ValueError(f"No figure {name!r} of one result: choose one of {known}.")
-        return fig.draw(self, **kwargs)
+        return fig.draw(self.metrics if fig.of == 'metrics' else self, **kwargs)
 
     def __repr__(self):
         m = self.metrics
@@ -171,7 +170,7 @@ class Figure(NamedTuple):
     caption: str                 # its caption in report.md (the image's alt text)
     section: str                 # the report section it goes in; a heading the report lacks adds a section at its end
     applies: Callable|None = None # applies(result) is false where the figure does not apply (default: it always does)
-    of: str = 'result'           # what draw is given: 'result' (an EvalResult) or 'comparison' (from compare_results)
+    of: str = 'result'           # what draw is given: 'result' (an EvalResult), 'metrics' (its metrics) or 'comparison'
 
 FIGURES = {}  # name -> Figure, in the report's order; the figure's file is name.png
 
@@ -202,7 +201,7 @@ def render_figures(result:EvalResult,          # from evaluate_checkpoint
     import matplotlib.pyplot as plt
     out = {}
     for name, f in figures_for(result, comparison, names).items():
-        fig, buf = f.draw(comparison if f.of == 'comparison' else result), io.BytesIO()
+        fig, buf = f.draw(dict(comparison=comparison, metrics=result.metrics).get(f.of, result)), io.BytesIO()
         try:
             fig.savefig(buf, format='png')
         finally:
@@ -210,114 +209,12 @@ def render_figures(result:EvalResult,          # from evaluate_checkpoint
         out[name] = buf.getvalue()
     return out
 
-# %% ../nbs/16_evaluate.ipynb #e0a1c051
-def _integer_ticks(axis):
-    from matplotlib.ticker import MaxNLocator
-    axis.set_major_locator(MaxNLocator(integer=True))
-
-def plot_per_class(result:EvalResult, # from evaluate_checkpoint
-                   dpi:int=100):      # resolution of the figure
-    "Per-class accuracy, sorted, one bar per class coloured by its superclass (two rows of bars beyond 50 classes)."
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-    rows, K, sc = result.metrics['per_class'], len(result.classes), result.coarse
-    acc = [r['accuracy'] if r['accuracy'] is not None else -1.0 for r in rows]
-    order = sorted(range(K), key=lambda i: (-acc[i], i))
-    cmap = plt.get_cmap('tab20')
-    colour = (lambda i: cmap(int(sc.fine_to_coarse[i]) % 20)) if sc is not None else (lambda i: 'tab:blue')
-    parts = [order] if K <= 50 else [order[:(K + 1) // 2], order[(K + 1) // 2:]]
-    per = max(len(p) for p in parts)
-    size = (max(5.0, 0.15 * per + 1.6), 3.3 * len(parts) + (1.0 if sc else 0.4))
-    fig, axs = plt.subplots(len(parts), 1, figsize=size, dpi=dpi, squeeze=False)
-    for ax, part in zip(axs[:, 0], parts):
-        ax.bar(range(len(part)), [100 * max(acc[i], 0) for i in part], width=0.8, color=[colour(i) for i in part])
-        ax.axhline(100 * result.metrics['top1'], ls='--', c='k', lw=1)
-        ax.set_xticks(range(len(part)))
-        ax.set_xticklabels([result.classes[i] for i in part], rotation=90, fontsize=8)
-        ax.set_xlim(-0.7, per - 0.3)
-        ax.set_ylim(0, 100)
-        ax.set_ylabel('test accuracy (%)', fontsize=9)
-        _integer_ticks(ax.yaxis)
-        ax.tick_params(axis='y', labelsize=8)
-    handles = [plt.Line2D([], [], ls='--', c='k', lw=1, label=f"top-1 {result.metrics['top1']:.1%}")]
-    if sc is not None:
-        handles += [Patch(color=cmap(c % 20), label=n) for c, n in enumerate(sc.names)]
-    ncol = 4 if len(handles) > 2 else len(handles)
-    fig.legend(handles=handles, fontsize=7.5, loc='lower center', ncol=ncol, frameon=False)
-    what = 'per-class test accuracy (recall), sorted' + ('; colours: superclasses' if sc is not None else '')
-    axs[0, 0].set_title(result.title(what), fontsize=10)
-    fig.tight_layout(rect=(0, 0.03 + 0.022 * (-(-len(handles) // 4)), 1, 1))
-    return fig
-
-FIGURES['per_class'] = Figure(plot_per_class, 'per-class accuracy, sorted, coloured by superclass',
-                              'Per-class accuracy')
-
 # %% ../nbs/16_evaluate.ipynb #e0a1c054
-def plot_superclass_confusion(result:EvalResult, # from evaluate_checkpoint, on a test set with superclasses
-                              dpi:int=100):      # resolution of the figure
-    "The superclass confusion matrix as a heat map, each row in % of its true superclass, cells of 1%+ labelled."
-    import matplotlib.pyplot as plt
-    s = result.metrics['superclass']
-    if 'skipped' in s:
-        raise ValueError(f"No superclass figures: {s['skipped']}.")
-    cm = torch.tensor(s['confusion_matrix'], dtype=torch.float64)
-    pct, C = 100 * cm / cm.sum(1, keepdim=True).clamp(min=1), len(s['classes'])
-    fig, ax = plt.subplots(figsize=(0.36 * C + 3.4, 0.36 * C + 2.6), dpi=dpi, layout='constrained')
-    im = ax.imshow(pct.numpy(), cmap='Blues', vmin=0, vmax=100)
-    for i, j in (pct >= 1).nonzero().tolist():
-        ax.text(j, i, f'{pct[i, j]:.0f}', ha='center', va='center', fontsize=6.5,
-                color='white' if pct[i, j] > 55 else 'black')
-    ax.set_xticks(range(C))
-    ax.set_xticklabels(s['classes'], rotation=90, fontsize=7.5)
-    ax.set_yticks(range(C))
-    ax.set_yticklabels(s['classes'], fontsize=7.5)
-    ax.set_xlabel('predicted superclass', fontsize=9)
-    ax.set_ylabel('true superclass', fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).set_label('% of the true superclass', fontsize=8)
-    w = s['within_superclass']
-    within = f", {w:.0%} of the mistakes stay in the true superclass" if w is not None else ''
-    ax.set_title(result.title(f"superclass confusion: accuracy {s['accuracy']:.1%}{within}"), fontsize=9)
-    return fig
-
+FIGURES['per_class'] = Figure(plot_per_class, 'per-class accuracy, sorted, coloured by superclass',
+                              'Per-class accuracy', of='metrics')
 FIGURES['superclass_confusion'] = Figure(plot_superclass_confusion, 'superclass confusion matrix', 'Superclasses',
-                                         applies=lambda r: r.coarse is not None)
-
-# %% ../nbs/16_evaluate.ipynb #e0a1c057
-def plot_reliability(result:EvalResult, # from evaluate_checkpoint
-                     dpi:int=100):      # resolution of the figure
-    "Reliability diagram: accuracy against confidence per bin, the gap to the diagonal shaded, images per bin below."
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-    m = result.metrics
-    r = m['reliability']
-    nan = lambda v: float('nan') if v is None else v
-    lo, hi = r['lower'], r['upper']
-    acc, conf = [nan(a) for a in r['accuracy']], [nan(c) for c in r['confidence']]
-    w = [b - a for a, b in zip(lo, hi)]
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(5.2, 5.6), dpi=dpi, sharex=True,
-                                  gridspec_kw=dict(height_ratios=(3, 1)))
-    ax.bar(lo, acc, width=w, align='edge', color='tab:blue', edgecolor='black', lw=0.5, label='accuracy')
-    ax.bar(lo, [c - a for a, c in zip(acc, conf)], bottom=acc, width=w, align='edge', color='tab:red', alpha=0.3,
-           edgecolor='tab:red', lw=0.5, hatch='//', label='gap to mean confidence')
-    ax.plot([0, 1], [0, 1], 'k--', lw=1, label='perfect calibration')
-    if m.get('tta_flip'):
-        t = m['tta_flip']['reliability']
-        ax.plot([(a + b) / 2 for a, b in zip(lo, hi)], [nan(a) for a in t['accuracy']], 'o', ms=4, color='tab:orange',
-                label=f"flip TTA accuracy (ECE {m['tta_flip']['ece']:.1%})")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel('accuracy')
-    ax.legend(fontsize=7.5, loc='upper left', framealpha=0.9)
-    what = f"reliability: ECE {m['ece']:.2%} ({m['ece_bins']} bins), NLL {m['nll']:.3f}"
-    ax.set_title(result.title(what), fontsize=9)
-    ax2.bar(lo, r['count'], width=w, align='edge', color='gray', edgecolor='black', lw=0.5)
-    ax2.set_xlabel('confidence (probability of the predicted class)')
-    ax2.set_ylabel('images')
-    ax2.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    fig.tight_layout()
-    return fig
-
-FIGURES['reliability'] = Figure(plot_reliability, 'reliability diagram', 'Calibration')
+                                         applies=lambda r: r.coarse is not None, of='metrics')
+FIGURES['reliability'] = Figure(plot_reliability, 'reliability diagram', 'Calibration', of='metrics')
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c060
 def _two_lines(label):

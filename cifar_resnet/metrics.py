@@ -19,7 +19,8 @@ from .data import (normalize, CIFAR100Data, CIFAR100_CLASSES, CIFAR100_COARSE_CL
 # %% auto #0
 __all__ = ['METRICS_FORMAT', 'collect_logits', 'confusion_matrix', 'per_class_metrics', 'Superclasses', 'superclasses',
            'superclass_metrics', 'confused_pairs', 'reliability_bins', 'expected_calibration_error', 'bootstrap_ci',
-           'mcnemar', 'compute_metrics', 'test_set_metrics', 'dump_json', 'write_metrics']
+           'mcnemar', 'compute_metrics', 'test_set_metrics', 'dump_json', 'write_metrics', 'plot_per_class',
+           'plot_superclass_confusion', 'plot_reliability']
 
 # %% ../nbs/08_metrics.ipynb #e0a1c007
 @torch.no_grad()
@@ -318,3 +319,108 @@ def write_metrics(metrics:dict,    # from test_set_metrics (or EvalResult.metric
     "Write `metrics` as JSON (laid out by `dump_json`), atomically; returns the path."
     atomic_write(path, lambda f: f.write((dump_json(metrics) + '\n').encode()))
     return Path(path)
+
+# %% ../nbs/08_metrics.ipynb #ee6693dc
+def _integer_ticks(axis):
+    from matplotlib.ticker import MaxNLocator
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+def _title(metrics, what, sep='\n'):
+    "A picture's title: the model's name, what it shows and, for data other than CIFAR-100, the data's note."
+    note = metrics.get('note', '')
+    return f"{metrics.get('name', 'model')}: {what}" + (f"{sep}{note}" if note else '')
+
+def plot_per_class(metrics:dict, # from test_set_metrics (or a metrics.json read back)
+                   dpi:int=100): # resolution of the figure
+    "Per-class accuracy, sorted, one bar per class coloured by its superclass (two rows of bars beyond 50 classes)."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    rows, K = metrics['per_class'], len(metrics['per_class'])
+    coarse = metrics['superclass'].get('classes')                    # None: no superclasses
+    acc = [r['accuracy'] if r['accuracy'] is not None else -1.0 for r in rows]
+    order = sorted(range(K), key=lambda i: (-acc[i], i))
+    cmap = plt.get_cmap('tab20')
+    colour = (lambda i: cmap(coarse.index(rows[i]['superclass']) % 20)) if coarse else (lambda i: 'tab:blue')
+    parts = [order] if K <= 50 else [order[:(K + 1) // 2], order[(K + 1) // 2:]]
+    per = max(len(p) for p in parts)
+    size = (max(5.0, 0.15 * per + 1.6), 3.3 * len(parts) + (1.0 if coarse else 0.4))
+    fig, axs = plt.subplots(len(parts), 1, figsize=size, dpi=dpi, squeeze=False)
+    for ax, part in zip(axs[:, 0], parts):
+        ax.bar(range(len(part)), [100 * max(acc[i], 0) for i in part], width=0.8, color=[colour(i) for i in part])
+        ax.axhline(100 * metrics['top1'], ls='--', c='k', lw=1)
+        ax.set_xticks(range(len(part)))
+        ax.set_xticklabels([rows[i]['class'] for i in part], rotation=90, fontsize=8)
+        ax.set_xlim(-0.7, per - 0.3)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel('test accuracy (%)', fontsize=9)
+        _integer_ticks(ax.yaxis)
+        ax.tick_params(axis='y', labelsize=8)
+    handles = [plt.Line2D([], [], ls='--', c='k', lw=1, label=f"top-1 {metrics['top1']:.1%}")]
+    if coarse:
+        handles += [Patch(color=cmap(c % 20), label=n) for c, n in enumerate(coarse)]
+    ncol = 4 if len(handles) > 2 else len(handles)
+    fig.legend(handles=handles, fontsize=7.5, loc='lower center', ncol=ncol, frameon=False)
+    what = 'per-class test accuracy (recall), sorted' + ('; colours: superclasses' if coarse else '')
+    axs[0, 0].set_title(_title(metrics, what), fontsize=10)
+    fig.tight_layout(rect=(0, 0.03 + 0.022 * (-(-len(handles) // 4)), 1, 1))
+    return fig
+
+# %% ../nbs/08_metrics.ipynb #a259f582
+def plot_superclass_confusion(metrics:dict, # from test_set_metrics, on a test set with superclasses
+                              dpi:int=100): # resolution of the figure
+    "The superclass confusion matrix as a heat map, each row in % of its true superclass, cells of 1%+ labelled."
+    import matplotlib.pyplot as plt
+    s = metrics['superclass']
+    if 'skipped' in s:
+        raise ValueError(f"No superclass figures: {s['skipped']}.")
+    cm = torch.tensor(s['confusion_matrix'], dtype=torch.float64)
+    pct, C = 100 * cm / cm.sum(1, keepdim=True).clamp(min=1), len(s['classes'])
+    fig, ax = plt.subplots(figsize=(0.36 * C + 3.4, 0.36 * C + 2.6), dpi=dpi, layout='constrained')
+    im = ax.imshow(pct.numpy(), cmap='Blues', vmin=0, vmax=100)
+    for i, j in (pct >= 1).nonzero().tolist():
+        ax.text(j, i, f'{pct[i, j]:.0f}', ha='center', va='center', fontsize=6.5,
+                color='white' if pct[i, j] > 55 else 'black')
+    ax.set_xticks(range(C))
+    ax.set_xticklabels(s['classes'], rotation=90, fontsize=7.5)
+    ax.set_yticks(range(C))
+    ax.set_yticklabels(s['classes'], fontsize=7.5)
+    ax.set_xlabel('predicted superclass', fontsize=9)
+    ax.set_ylabel('true superclass', fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).set_label('% of the true superclass', fontsize=8)
+    w = s['within_superclass']
+    within = f", {w:.0%} of the mistakes stay in the true superclass" if w is not None else ''
+    ax.set_title(_title(metrics, f"superclass confusion: accuracy {s['accuracy']:.1%}{within}"), fontsize=9)
+    return fig
+
+# %% ../nbs/08_metrics.ipynb #0f5d3ea5
+def plot_reliability(metrics:dict, # from test_set_metrics (or a metrics.json read back)
+                     dpi:int=100): # resolution of the figure
+    "Reliability diagram: accuracy against confidence per bin, the gap to the diagonal shaded, images per bin below."
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+    m, r = metrics, metrics['reliability']
+    nan = lambda v: float('nan') if v is None else v
+    lo, hi = r['lower'], r['upper']
+    acc, conf = [nan(a) for a in r['accuracy']], [nan(c) for c in r['confidence']]
+    w = [b - a for a, b in zip(lo, hi)]
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(5.2, 5.6), dpi=dpi, sharex=True,
+                                  gridspec_kw=dict(height_ratios=(3, 1)))
+    ax.bar(lo, acc, width=w, align='edge', color='tab:blue', edgecolor='black', lw=0.5, label='accuracy')
+    ax.bar(lo, [c - a for a, c in zip(acc, conf)], bottom=acc, width=w, align='edge', color='tab:red', alpha=0.3,
+           edgecolor='tab:red', lw=0.5, hatch='//', label='gap to mean confidence')
+    ax.plot([0, 1], [0, 1], 'k--', lw=1, label='perfect calibration')
+    if m.get('tta_flip'):
+        t = m['tta_flip']['reliability']
+        ax.plot([(a + b) / 2 for a, b in zip(lo, hi)], [nan(a) for a in t['accuracy']], 'o', ms=4, color='tab:orange',
+                label=f"flip TTA accuracy (ECE {m['tta_flip']['ece']:.1%})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel('accuracy')
+    ax.legend(fontsize=7.5, loc='upper left', framealpha=0.9)
+    ax.set_title(_title(m, f"reliability: ECE {m['ece']:.2%} ({m['ece_bins']} bins), NLL {m['nll']:.3f}"), fontsize=9)
+    ax2.bar(lo, r['count'], width=w, align='edge', color='gray', edgecolor='black', lw=0.5)
+    ax2.set_xlabel('confidence (probability of the predicted class)')
+    ax2.set_ylabel('images')
+    ax2.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    fig.tight_layout()
+    return fig
