@@ -174,6 +174,13 @@ class Figure(NamedTuple):
 
 FIGURES = {}  # name -> Figure, in the report's order; the figure's file is name.png
 
+# %% ../nbs/16_evaluate.ipynb #e0a1c054
+FIGURES['per_class'] = Figure(plot_per_class, 'per-class accuracy, sorted, coloured by superclass',
+                              'Per-class accuracy', of='metrics')
+FIGURES['superclass_confusion'] = Figure(plot_superclass_confusion, 'superclass confusion matrix', 'Superclasses',
+                                         applies=lambda r: r.coarse is not None, of='metrics')
+FIGURES['reliability'] = Figure(plot_reliability, 'reliability diagram', 'Calibration', of='metrics')
+
 # %% ../nbs/16_evaluate.ipynb #e0a1cx51
 def figures_for(result:EvalResult,          # from evaluate_checkpoint
                 comparison:dict|None=None,  # from compare_results, or None
@@ -208,13 +215,6 @@ def render_figures(result:EvalResult,          # from evaluate_checkpoint
             plt.close(fig)
         out[name] = buf.getvalue()
     return out
-
-# %% ../nbs/16_evaluate.ipynb #e0a1c054
-FIGURES['per_class'] = Figure(plot_per_class, 'per-class accuracy, sorted, coloured by superclass',
-                              'Per-class accuracy', of='metrics')
-FIGURES['superclass_confusion'] = Figure(plot_superclass_confusion, 'superclass confusion matrix', 'Superclasses',
-                                         applies=lambda r: r.coarse is not None, of='metrics')
-FIGURES['reliability'] = Figure(plot_reliability, 'reliability diagram', 'Calibration', of='metrics')
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c060
 def _two_lines(label):
