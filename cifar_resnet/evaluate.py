@@ -11,19 +11,20 @@ from typing import Callable, Literal, NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from .core import Table, pick_device, atomic_write, cli_parser, run_cli, check_out_dir
-from .model import read_model, ModelCheckpoint, CheckpointError, unwrap_model, ResNet
+from .core import Table, pick_device, atomic_write
+from .cli import cli_parser, run_cli, check_out_dir, resolve_device, resolve_checkpoint, resolve_data
+from .model import read_model, ModelCheckpoint, CheckpointError, unwrap_model, create_model
 from .data import (normalize, load_dataset, default_data_dir, DATASETS, CIFAR100Data, CIFAR100_CLASSES,
                                CIFAR100_COARSE_CLASSES, CIFAR100_FINE_TO_COARSE)
 from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, bootstrap_ci, mcnemar,
                                   dump_json, plot_per_class, plot_superclass_confusion, plot_reliability)
-from .gradcam import grad_cam, cam_panels, figure_to_image
-from .gradcam import _mosaic as mosaic, _label as prediction_label   # at the merge: from plots
+from .gradcam import grad_cam, cam_panels
+from .plots import figure_to_image, mosaic, prediction_label
 
 # %% auto #0
 __all__ = ['FIGURES', 'TopLosses', 'EvalResult', 'load_for_eval', 'evaluate_checkpoint', 'Figure', 'figures_for',
-           'render_figures', 'plot_top_losses', 'class_figure', 'class_browser', 'compare_results', 'plot_comparison',
-           'report_markdown', 'write_report', 'eval_command', 'eval_cli', 'bench_evaluate']
+           'render_figures', 'plot_top_losses', 'class_figure', 'compare_results', 'plot_comparison', 'report_markdown',
+           'write_report', 'eval_command', 'eval_cli', 'bench_evaluate']
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c038
 class TopLosses(NamedTuple):
@@ -293,50 +294,6 @@ def class_figure(result:EvalResult, # from evaluate_checkpoint
                          "image | Grad-CAM of the prediction")
     return _titled(mosaic(tiles, labels, colours, n, dpi=100, band=32, fontsize=8), title)
 
-# %% ../nbs/16_evaluate.ipynb #e0a1c065
-def _class_html(st):
-    "A class's figures as a few lines of HTML for the browser."
-    if not st['support']:
-        return f"<b>{st['index']:03d} {st['class']}</b>: no test images of this class."
-    fmt = lambda rows: ', '.join(f"{r['class']} ({r['count']})" for r in rows) or 'nothing'
-    sup = f" (superclass {st['superclass']})" if 'superclass' in st else ''
-    return (f"<b>{st['index']:03d} {st['class']}</b>{sup}: accuracy {st['accuracy']:.1%} "
-            f"({st['correct']}/{st['support']}), precision {st['precision']:.1%}<br>"
-            f"taken for: {fmt(st['confused_with'])}<br>mistaken for it: {fmt(st['mistaken_for_it'])}")
-
-def class_browser(result:EvalResult, # from evaluate_checkpoint
-                  model:nn.Module,   # the model it evaluated (for the Grad-CAM maps)
-                  data:CIFAR100Data, # the test set it was evaluated on
-                  n:int=4,           # worst and best images to show each
-                  scale:int=3):      # enlargement of the 32x32 images
-    "An ipywidgets class browser: pick a class (label order or worst first); see its figures, confusions and images."
-    import ipywidgets as W
-    acc = [r['accuracy'] if r['accuracy'] is not None else 2.0 for r in result.metrics['per_class']]
-    labelled = lambda i: (f"{i:03d} {result.classes[i]}" + (f" ({acc[i]:.0%})" if acc[i] <= 1 else ''), i)
-    orders = {'label order': list(range(len(acc))), 'worst first': sorted(range(len(acc)), key=lambda i: (acc[i], i))}
-    order_w = W.ToggleButtons(options=list(orders), value='label order', description='order')
-    none = [('(pick a class)', -1)]                  # not None: a Dropdown shows a value of None as an empty box
-    pick = W.Dropdown(options=none + [labelled(i) for i in orders['label order']], value=-1, description='class')
-    info, image = W.HTML(), W.Image(format='png')
-    def redraw(*_):
-        if pick.value < 0:
-            info.value = 'No class selected: pick one above to see its accuracy, confusions and images.'
-            image.value, image.layout.display = b'', 'none'
-            return
-        info.value = _class_html(result.class_stats(pick.value))
-        figure_to_image(class_figure(result, model, data, pick.value, n, scale), image)
-        image.layout.display = None
-    def reorder(*_):
-        keep = pick.value
-        pick.options = none + [labelled(i) for i in orders[order_w.value]]
-        pick.value = keep
-    pick.observe(redraw, 'value')
-    order_w.observe(reorder, 'value')
-    redraw()
-    box = W.VBox([W.HBox([pick, order_w]), info, image])
-    box.pick, box.order, box.info, box.image = pick, order_w, info, image
-    return box
-
 # %% ../nbs/16_evaluate.ipynb #e0a1c071
 def compare_results(result:EvalResult,   # the model in question (e.g. a new run)
                     baseline:EvalResult, # the model to compare with (e.g. the reference's checkpoint), same test set
@@ -523,14 +480,6 @@ def write_report(result:EvalResult,          # from evaluate_checkpoint
     return paths
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c081
-def _test_data(dataset, data_dir):
-    "The test set asked for: CIFAR-100 is downloaded when missing; an offline set must exist (the one trained with)."
-    root = Path(data_dir) if data_dir else default_data_dir(dataset)
-    if dataset != 'cifar100' and not (root / 'cifar-100-python' / 'meta').is_file():
-        raise FileNotFoundError(f"No {dataset} test set in {root}: pass the --data-dir the checkpoint was trained with "
-                                f"(cifar_resnet_train --dataset {dataset} writes it there).")
-    return load_dataset(dataset, root, create=dataset == 'cifar100')
-
 def _figure_names(spec):
     "The --figures flag as names of FIGURES: None for all, [] for none; an unknown name is the user's to fix."
     if spec.strip() == 'all':
@@ -562,14 +511,13 @@ def eval_command(checkpoint:str,           # the checkpoint to evaluate (any lay
             raise ValueError(f"{flag} must be at least {least}; got {v}.")
     names_of_figures = _figure_names(figures)
     check_out_dir(out)
-    dev = pick_device(device)
-    for c in (checkpoint, compare):
-        if c is not None and not Path(c).is_file():
-            raise CheckpointError(f"No checkpoint at {c}: the file does not exist.")
-    ck = read_model(checkpoint)
-    data = _test_data(dataset or ck.dataset or 'cifar100', data_dir)
+    dev = resolve_device(device)
+    ck = resolve_checkpoint(checkpoint)
+    other = resolve_checkpoint(compare, '--compare') if compare else None
+    name, root = resolve_data(dataset, data_dir, ck, existing=True)
+    data = load_dataset(name, root, create=name == 'cifar100')   # CIFAR-100 is downloaded when missing
     model = load_for_eval(ck, data, dev)
-    base = load_for_eval(compare, data, dev) if compare else None
+    base = load_for_eval(other, data, dev) if other else None
     names = [Path(c).name for c in (checkpoint, compare) if c]
     if len(names) == 2 and names[0] == names[1]:
         names = [checkpoint, compare]
@@ -613,7 +561,7 @@ def bench_evaluate(n_images:int=10_000, # test images (CIFAR-100's test set; on 
                    rounds:int=1,        # alternate the two evaluations this many times (evens out a busy machine)
                    seed:int=0):         # seed of the random weights and images
     "Seconds of the plain top-1 evaluation and of `evaluate_checkpoint` (everything), and their ratio."
-    from cifar_resnet.train import evaluate as plain_evaluate
+    from cifar_resnet.engine import test_sums as plain_evaluate
     if n_images < 1 or batch_size < 1 or rounds < 1:
         raise ValueError(f"n_images, batch_size and rounds must be at least 1; got {n_images}, {batch_size}, {rounds}.")
     dev = pick_device(device)
@@ -624,7 +572,7 @@ def bench_evaluate(n_images:int=10_000, # test images (CIFAR-100's test set; on 
                         torch.tensor(CIFAR100_FINE_TO_COARSE)[y], list(CIFAR100_COARSE_CLASSES))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = ResNet(widths=widths).to(dev).eval()
+        model = create_model('resnet_cifar', widths=widths).to(dev).eval()
     plain_evaluate(model, x[:batch_size], y[:batch_size], batch_size, dev)                # warm-up
     collect_logits(model, x[:batch_size], batch_size)
     t = dict(plain=0.0, everything=0.0, figures=0.0)

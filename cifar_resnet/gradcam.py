@@ -21,8 +21,7 @@ from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_d
 # %% auto #0
 __all__ = ['CAM_METHODS', 'METHODS', 'conv_layer_names', 'resolve_layer', 'register_cam_method', 'gradcam_weights',
            'gradcam_pp_weights', 'CAMResult', 'grad_cam', 'Faithfulness', 'deletion_insertion', 'CAMPanels',
-           'cam_panels', 'plot_cam', 'gradcam_gallery', 'gradcam_command', 'gradcam_cli', 'explorer_figure',
-           'gradcam_explorer']
+           'cam_panels', 'plot_cam', 'gradcam_gallery', 'gradcam_command', 'gradcam_cli', 'explorer_figure']
 
 # %% ../nbs/06_gradcam.ipynb #471a8dbb
 def conv_layer_names(model:nn.Module): # a network, possibly wrapped by DDP or torch.compile
@@ -492,36 +491,3 @@ def explorer_figure(model:nn.Module, # the classifier
     kind = f"; {getattr(data, 'note', '')}" if getattr(data, 'note', '') else ''
     title = f"{int(cls):03d} {names[cls]}: {n_ok}/{len(idx)} correct ({method} at {layer_name}{kind})"
     return mosaic(tiles, labels, colours, ncols, title, dpi=100, band=18, fontsize=8)   # 11-pixel captions
-
-# %% ../nbs/06_gradcam.ipynb #b3e1f7a2
-def gradcam_explorer(model:nn.Module, # the classifier
-                     data:CIFAR100Data, # test images, labels and class names
-                     n:int=6,         # images per class
-                     ncols:int=3,     # images per row
-                     scale:int=4):    # enlargement of the 32x32 images
-    "An ipywidgets explorer: pick a class (by name), a layer and a method; see its test images with their maps."
-    import ipywidgets as W
-    net = unwrap_model(model)
-    layers = conv_layer_names(net)
-    try:
-        default = resolve_layer(net)[0]
-    except ValueError:
-        default = layers[-1]
-    image_w = figure_to_image(explorer_figure(net, data, 0, default, 'gradcam', n, ncols, scale))  # checks data
-    cls_w = W.Dropdown(options=[(f'{i:03d} {c}', i) for i, c in enumerate(data.classes)], value=0, description='class')
-    layer_w = W.Dropdown(options=layers, value=default, description='layer')
-    method_w = W.ToggleButtons(options=list(CAM_METHODS), value='gradcam', description='method')
-
-    def update(*_):
-        fig = explorer_figure(net, data, cls_w.value, layer_w.value, method_w.value, n, ncols, scale)
-        figure_to_image(fig, image_w)
-    for w in (cls_w, layer_w, method_w):
-        w.observe(update, names='value')
-    box = W.VBox([W.HBox([cls_w, layer_w]), method_w, image_w])
-    box.cls, box.layer, box.method, box.image = cls_w, layer_w, method_w, image_w
-    return box
-
-# %% ../nbs/06_gradcam.ipynb #808377a6
-# Transitional, for the merge only: the evaluate chapter still imports these under their old private names.
-# Once it imports mosaic and prediction_label from cifar_resnet.plots, delete this cell.
-_mosaic, _label = mosaic, prediction_label

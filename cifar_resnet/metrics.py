@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 from .core import eval_mode, atomic_write, Table
+from .plots import integer_ticks
 from .model import unwrap_model
 from .data import (normalize, CIFAR100Data, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES,
                                CIFAR100_FINE_TO_COARSE)
@@ -321,10 +322,6 @@ def write_metrics(metrics:dict,    # from test_set_metrics (or EvalResult.metric
     return Path(path)
 
 # %% ../nbs/08_metrics.ipynb #ee6693dc
-def _integer_ticks(axis):
-    from matplotlib.ticker import MaxNLocator
-    axis.set_major_locator(MaxNLocator(integer=True))
-
 def _title(metrics, what, sep='\n'):
     "A picture's title: the model's name, what it shows and, for data other than CIFAR-100, the data's note."
     note = metrics.get('note', '')
@@ -353,7 +350,7 @@ def plot_per_class(metrics:dict, # from test_set_metrics (or a metrics.json read
         ax.set_xlim(-0.7, per - 0.3)
         ax.set_ylim(0, 100)
         ax.set_ylabel('test accuracy (%)', fontsize=9)
-        _integer_ticks(ax.yaxis)
+        integer_ticks(ax.yaxis)
         ax.tick_params(axis='y', labelsize=8)
     handles = [plt.Line2D([], [], ls='--', c='k', lw=1, label=f"top-1 {metrics['top1']:.1%}")]
     if coarse:
