@@ -24,7 +24,7 @@ from .plots import figure_to_image, mosaic, prediction_label
 # %% auto #0
 __all__ = ['FIGURES', 'TopLosses', 'EvalResult', 'load_for_eval', 'evaluate_checkpoint', 'Figure', 'figures_for',
            'render_figures', 'plot_top_losses', 'class_figure', 'compare_results', 'plot_comparison', 'report_markdown',
-           'write_report', 'eval_command', 'eval_cli', 'bench_evaluate']
+           'write_report', 'eval_command', 'eval_cli']
 
 # %% ../nbs/16_evaluate.ipynb #e0a1c038
 class TopLosses(NamedTuple):
@@ -546,58 +546,3 @@ def eval_cli(argv:list|None=None): # arguments (default: sys.argv[1:])
               f"(95% CI {100 * lo:+.2f} to {100 * hi:+.2f}), McNemar exact p = {cmp['mcnemar']['p_value']:.3g}")
     print(f'{prog}: wrote {", ".join(q.name for q in paths)} to {args["out"]}')
     # returns None: a console script's return value becomes its exit status
-
-# %% ../nbs/16_evaluate.ipynb #e0a1c091
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-def bench_evaluate(n_images:int=10_000, # test images (CIFAR-100's test set; on a CPU fewer, e.g. 2,000)
-                   batch_size:int=500,  # images per forward pass, on both sides
-                   device:str='auto',   # where to run: auto (CUDA if available), cpu, cuda, cuda:N
-                   widths:tuple=(64, 128, 256, 512), # stage widths (the reference's ResNet-18 by default)
-                   tta_flip:bool=False, # flip TTA on both sides (two forward passes each)
-                   figures:bool=True,   # also time drawing the figures of one result into PNG bytes
-                   rounds:int=1,        # alternate the two evaluations this many times (evens out a busy machine)
-                   seed:int=0):         # seed of the random weights and images
-    "Seconds of the plain top-1 evaluation and of `evaluate_checkpoint` (everything), and their ratio."
-    from cifar_resnet.engine import test_sums as plain_evaluate
-    if n_images < 1 or batch_size < 1 or rounds < 1:
-        raise ValueError(f"n_images, batch_size and rounds must be at least 1; got {n_images}, {batch_size}, {rounds}.")
-    dev = pick_device(device)
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randint(0, 256, (n_images, 3, 32, 32), dtype=torch.uint8, generator=g)
-    y = torch.randint(0, 100, (n_images,), generator=g)
-    data = CIFAR100Data(x[:0], y[:0], x, y, list(CIFAR100_CLASSES), 'synthetic', y[:0],
-                        torch.tensor(CIFAR100_FINE_TO_COARSE)[y], list(CIFAR100_COARSE_CLASSES))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = create_model('resnet_cifar', widths=widths).to(dev).eval()
-    plain_evaluate(model, x[:batch_size], y[:batch_size], batch_size, dev)                # warm-up
-    collect_logits(model, x[:batch_size], batch_size)
-    t = dict(plain=0.0, everything=0.0, figures=0.0)
-    for _ in range(rounds):
-        _sync(dev)
-        t0 = time.perf_counter()
-        plain_evaluate(model, x, y, batch_size, dev, tta_flip=tta_flip).tolist()
-        t1 = time.perf_counter()
-        res = evaluate_checkpoint(model, data, batch_size, tta_flip=tta_flip, seed=seed)
-        _sync(dev)
-        t2 = time.perf_counter()
-        drawn = render_figures(res) if figures else {}
-        t3 = time.perf_counter()
-        t['plain'] += t1 - t0
-        t['everything'] += t2 - t1
-        t['figures'] += t3 - t2
-    ratio, with_figures = t['everything'] / t['plain'], (t['everything'] + t['figures']) / t['plain']
-    where = f"{dev}" + (f", {torch.get_num_threads()} threads" if dev.type == 'cpu' else '')
-    tta = ', flip TTA' if tta_flip else ''
-    print(f"ResNet widths {tuple(widths)}, {n_images:,} images x {rounds} round(s), batch {batch_size}, {where}{tta}")
-    print(f"plain top-1 evaluation (cifar_resnet.train.evaluate): {t['plain']:.2f} s")
-    print(f"evaluate_checkpoint (all metrics, bootstrap, Grad-CAM of 16 top losses): {t['everything']:.2f} s")
-    if figures:
-        print(f"the {len(drawn)} figures ({', '.join(drawn)}; drawn, PNG-encoded): {t['figures']:.2f} s")
-    print(f"evaluate_checkpoint / plain evaluation: {ratio:.2f}x" +
-          (f" (with the figures: {with_figures:.2f}x)" if figures else ''))
-    return dict(plain_s=t['plain'], everything_s=t['everything'], figures_s=t['figures'], ratio=ratio,
-                ratio_with_figures=with_figures, n_images=n_images * rounds, device=str(dev))
