@@ -143,6 +143,11 @@ class Page:
 
     def run_all(self, lab, timeout):
         self.drv.get(f'{lab.url}/lab/tree/widgets.ipynb?token={lab.token}')
+        # click into the notebook, as a user does: headless Chromium starts without the focus, and JupyterLab's
+        # current widget (which the commands and the scripts here act on) follows the focus
+        find_panel = lambda: self.drv.find_element('css selector', '.jp-NotebookPanel .jp-Notebook')
+        panel = wait_for('the notebook to show', find_panel, timeout)
+        self.click(panel)
         wait_for('the notebook to open with its kernel idle', lambda: self.drv.execute_script(JS_KERNEL) == 'connected/idle', timeout)
         self.drv.execute_script("jupyterapp.commands.execute('notebook:run-all-cells')")
         def done():
