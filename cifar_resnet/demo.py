@@ -29,7 +29,7 @@ CIFAR_SIZE = 32          # the side of the square the model sees
 class ImageError(ValueError):
     "An input that cannot be used as an image; the message says why and what to do."
 
-# %% ../nbs/15_demo.ipynb #0ff8aa4c
+# %% ../nbs/15_demo.ipynb #725dc6f5
 def _check_size(w, h, max_pixels=MAX_PIXELS, min_side=MIN_SIDE):
     "Refuse an image of w x h pixels that is larger than max_pixels or has a side below min_side."
     if w * h > max_pixels:
@@ -40,7 +40,7 @@ def _check_size(w, h, max_pixels=MAX_PIXELS, min_side=MIN_SIDE):
         raise ImageError(f"The image is only {w}x{h} pixels; at least {min_side}x{min_side} are needed for a "
                          "meaningful prediction. Use a larger picture.")
 
-# %% ../nbs/15_demo.ipynb #4c64774d
+# %% ../nbs/15_demo.ipynb #09644e66
 def _file_name(src):
     "How a message names src: 'name.png' for a path, 'The file' otherwise."
     return f"'{Path(src).name}'" if isinstance(src, (str, Path)) else 'The file'
@@ -95,7 +95,7 @@ def _to_uint8(a):
     sixteen = hi > 255 or a.dtype.kind == 'u' and a.dtype.itemsize == 2      # uint16 is always 16-bit
     return (a.astype(np.float32) / 257).round().astype(np.uint8) if sixteen else a.astype(np.uint8)
 
-# %% ../nbs/15_demo.ipynb #c62e8c26
+# %% ../nbs/15_demo.ipynb #c3190a37
 def _flatten_alpha(a):
     "HxWx{1,2,3,4} uint8 -> HxWx3 RGB, compositing any alpha channel onto white."
     if a.shape[-1] in (2, 4):
@@ -103,7 +103,7 @@ def _flatten_alpha(a):
         a = (a[..., :-1] * alpha + 255 * (1 - alpha)).round().astype(np.uint8)
     return np.repeat(a, 3, axis=-1) if a.shape[-1] == 1 else a
 
-# %% ../nbs/15_demo.ipynb #5dae02f1
+# %% ../nbs/15_demo.ipynb #e4a48731
 def _to_array(im):
     "The pixels of an image in a mode that convert('RGB') gets wrong, as an HxWxC uint8 array; None for others."
     if im.mode.startswith('I'):                   # 16-bit (or 32-bit) integers
@@ -196,7 +196,7 @@ def _is_batch(x):
     "A list/tuple of images, or a 4-d array/tensor (B,H,W,C) / (B,C,H,W)."
     return isinstance(x, (list, tuple)) or (isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim == 4)
 
-# %% ../nbs/15_demo.ipynb #0b232865
+# %% ../nbs/15_demo.ipynb #bb3d4c5b
 def _class_names(classes, n):
     "The class names of a model with n outputs: classes, else CIFAR-100's (n = 100), else class_0, class_1, ..."
     names = list(classes) if classes is not None else list(CIFAR100_CLASSES) if n == 100 else None
@@ -293,7 +293,7 @@ def cam_overlay(image:np.ndarray,  # (H, W, 3) uint8: the picture the model saw
                         scale=scale, alpha=alpha, cmap=cmap)
     return (panels.overlay.clip(0, 1) * 255).round().astype(np.uint8)
 
-# %% ../nbs/15_demo.ipynb #99943872
+# %% ../nbs/15_demo.ipynb #c0c89733
 def _resolve_class(classes, target):
     "The index of target (a class name or index) among classes; None stays None (the top class)."
     if target is None or isinstance(target, int):
@@ -345,7 +345,7 @@ def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ 
         paths.append(p)
     return paths
 
-# %% ../nbs/15_demo.ipynb #958b34f9
+# %% ../nbs/15_demo.ipynb #08f42332
 def _examples_source(paths):
     "Where example images (named `<dataset>_NN_<class>.png`) come from, in words."
     ds = Path(paths[0]).name.split('_')[0] if paths else 'cifar100'
@@ -369,7 +369,7 @@ def _source(payload):
     except Exception:
         raise ImageError("The pasted image data is not valid base64: paste or upload the picture again.") from None
 
-# %% ../nbs/15_demo.ipynb #e0a20272
+# %% ../nbs/15_demo.ipynb #7c75bf7d
 def analyse(predictor:Predictor, # the model
             payload,             # a Gradio image payload (dict with a path), or a path / bytes
             cam_class:str|None=TOP_CLASS, # class whose Grad-CAM to show (a name, or TOP_CLASS)
@@ -388,12 +388,12 @@ def analyse(predictor:Predictor, # the model
         status = f"**Warning: {pred.note}.** " + status
     return pred, cam_overlay(pred.image, heat), seen, status
 
-# %% ../nbs/15_demo.ipynb #8543bb59
+# %% ../nbs/15_demo.ipynb #4c0254c7
 def _examples_dir(predictor, data_dir):
     "`data_dir`, or where the dataset the checkpoint was trained on lives by default (`default_data_dir`)."
     return data_dir if data_dir is not None else default_data_dir(predictor.info.get('dataset') or 'cifar100')
 
-# %% ../nbs/15_demo.ipynb #612f6b0a
+# %% ../nbs/15_demo.ipynb #d9de2546
 def _unique_png(a, what):
     "A PIL image whose PNG bytes are unique to this request (a random id in a text chunk): see the note on the cache."
     im = Image.fromarray(a)
@@ -465,7 +465,7 @@ def make_demo(predictor:Predictor,     # the model to serve
     demo.queue(max_size=128)
     return demo
 
-# %% ../nbs/15_demo.ipynb #7d491f90
+# %% ../nbs/15_demo.ipynb #bfd0ef9c
 def launch_demo(demo,                 # the app from make_demo
                 host:str='127.0.0.1', # interface to bind: 127.0.0.1 is this machine only; 0.0.0.0 the network
                 port:int|None=None,   # port; None: $GRADIO_SERVER_PORT or the first free one from 7860
@@ -501,7 +501,7 @@ if __name__ == '__main__':
                 port=int(os.environ.get('GRADIO_SERVER_PORT', 7860)))
 '''
 
-# %% ../nbs/15_demo.ipynb #57ff57f0
+# %% ../nbs/15_demo.ipynb #2ec36c0d
 def _requirements():
     "This package's runtime requirements (from its metadata), with gradio pinned to the running version."
     import importlib.metadata as md, gradio
@@ -593,7 +593,7 @@ def demo_command(checkpoint:str|None=None, # trained checkpoint, e.g. runs/refer
                          "this machine's. Choose another --port (or --host).") from None
     return None if block else (demo, url)
 
-# %% ../nbs/15_demo.ipynb #46c79191
+# %% ../nbs/15_demo.ipynb #14275742
 def demo_cli(argv=None,         # arguments (default: sys.argv[1:])
              block:bool=True):  # serve until interrupted; False returns (app, URL) at once (for tests)
     "Console script `cifar_resnet_demo`: one flag per parameter of `demo_command`."
