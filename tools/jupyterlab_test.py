@@ -3,7 +3,7 @@
 JupyterLab is started by the README's command, `bash tools/lab` (127.0.0.1, no browser, `--allow-root` when run as
 root), on a free port, with a random token, a temporary root folder and temporary Jupyter folders. A notebook in that folder builds a tiny model, the synthetic
 fixture and two runs' logs, and opens the log explorer, the Grad-CAM explorer and the class browser. Headless Chromium
-(`cifar_resnet.demo.headless_chromium`) opens it in JupyterLab, runs all cells, and checks that each widget renders as
+(`tools/browser.py`'s `headless_chromium`) opens it in JupyterLab, runs all cells, and checks that each widget renders as
 controls (no "Error displaying widget", no plain-text repr), that its picture is shown at its natural size, and that
 changing a control redraws the picture (the image bytes differ). Everything is removed at the end: the server and its
 kernel are stopped, the browser is closed, the temporary folder is deleted.
@@ -15,6 +15,8 @@ import argparse, importlib.util, json, os, re, shutil, signal, socket, subproces
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS))
+from browser import find_chromium, headless_chromium, missing_message   # tools/browser.py: test tooling
 STEP_TIMEOUT = 30     # seconds for one redraw after a control changed
 RUN_TIMEOUT = 240     # seconds for JupyterLab to start, the kernel to run the notebook, the widgets to appear
 
@@ -141,6 +143,11 @@ class Page:
 
     def run_all(self, lab, timeout):
         self.drv.get(f'{lab.url}/lab/tree/widgets.ipynb?token={lab.token}')
+        # click into the notebook, as a user does: headless Chromium starts without the focus, and JupyterLab's
+        # current widget (which the commands and the scripts here act on) follows the focus
+        find_panel = lambda: self.drv.find_element('css selector', '.jp-NotebookPanel .jp-Notebook')
+        panel = wait_for('the notebook to show', find_panel, timeout)
+        self.click(panel)
         wait_for('the notebook to open with its kernel idle', lambda: self.drv.execute_script(JS_KERNEL) == 'connected/idle', timeout)
         self.drv.execute_script("jupyterapp.commands.execute('notebook:run-all-cells')")
         def done():
@@ -240,11 +247,9 @@ def check_class_browser(page, cells):
 
 def browser_or_exit():
     "Chromium and chromedriver; without them exit: failing when the browser is required, skipping otherwise."
-    from cifar_resnet.demo import find_chromium
     browser, driver = find_chromium()
     if browser and driver: return
-    why = (f"the JupyterLab widget test needs Chromium and chromedriver (chromium: {browser or 'MISSING'}, chromedriver: "
-           f"{driver or 'MISSING'}): apt-get install chromium chromium-driver, or set CHROMIUM and CHROMEDRIVER.")
+    why = missing_message(browser, driver, 'the JupyterLab widget test')
     if os.environ.get('CI') or os.environ.get('CIFAR_RESNET_REQUIRE_BROWSER'): sys.exit(f'FAILED: {why}')
     print(f'SKIPPED: {why}'); sys.exit(0)
 
@@ -256,7 +261,6 @@ def main(argv=None):
     missing = [m for m in ('jupyterlab', 'ipywidgets') if importlib.util.find_spec(m) is None]
     if missing: sys.exit(f"FAILED: {' and '.join(missing)} not installed: pip install -e '.[dev]' (or '.[jupyter]').")
     import jupyterlab
-    from cifar_resnet.demo import headless_chromium
     if args.screenshots: args.screenshots.mkdir(parents=True, exist_ok=True)
     t0, tmp = time.time(), Path(tempfile.mkdtemp(prefix='jupyterlab_test_'))
     lab = drv = page = None
