@@ -317,7 +317,7 @@ def _scratch(name, shape, device):
 
 _FUSED = {f: _Compiled(f) for f in (_source_index, _pixels)}
 
-# %% ../nbs/04_augment.ipynb #bea98400
+# %% ../nbs/04_augment.ipynb #3e139df9
 def compile_error():
     "The first error of torch.compile in this process (None: the compiled path works, or was not tried)."
     return _Compiled.failed

@@ -92,13 +92,13 @@ def step_train_fast(s, work):
     return _train_run(s, work, 'fast_path', amp='bf16', channels_last=True, compile=True, compile_augment=True)
 
 def step_bench_data(s, work):
-    from cifar_resnet.augment import bench_augment
+    from cifar_resnet.bench import bench_augment
     r = bench_augment(n_images=s['bench_images'], device=s['device'], rounds=1,   # compiled on the GPU; eager in a dry run
                       **({} if s['device'] == 'cuda' else dict(batch_size=256, workers=1, threads=1, compile_augment=False)))
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
 
 def step_bench_train(s, work):
-    from cifar_resnet.train import bench_train
+    from cifar_resnet.bench import bench_train
     kw = dict(compile_augment=True) if s['device'] == 'cuda' else dict(batch_size=16, steps=s['bench_steps'], warmup=1, widths=s['widths'])
     configs = [('fp32', dict(amp='off')), ('AMP fp16 (reference)', dict(amp='fp16')),   # (compile: train_fast compiles)
                ('AMP bf16 + channels_last', dict(amp='bf16', channels_last=True))]
@@ -106,7 +106,7 @@ def step_bench_train(s, work):
 
 def step_bench_evaluate(s, work):
     "The whole evaluation (metrics, bootstrap, Grad-CAM of the worst images) against the plain top-1 evaluation."
-    from cifar_resnet.evaluate import bench_evaluate
+    from cifar_resnet.bench import bench_evaluate
     kw = {} if s['device'] == 'cuda' else dict(n_images=200, batch_size=100, widths=s['widths'])
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in bench_evaluate(device=s['device'], **kw).items()}
 

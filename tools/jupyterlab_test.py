@@ -27,9 +27,9 @@ import sys, torch
 from pathlib import Path
 from cifar_resnet.data import make_synthetic_cifar100, load_cifar100
 from cifar_resnet.model import ResNet
-from cifar_resnet.train import write_logs, log_explorer
-from cifar_resnet.gradcam import gradcam_explorer
-from cifar_resnet.evaluate import evaluate_checkpoint, class_browser
+from cifar_resnet.logs import write_logs
+from cifar_resnet.evaluate import evaluate_checkpoint
+from cifar_resnet.widgets import log_explorer, gradcam_explorer, class_browser
 torch.set_num_threads(1)
 print('kernel prefix:', sys.prefix)
 data = load_cifar100(make_synthetic_cifar100('fixture', n_train=100, n_test=200), download=False)
