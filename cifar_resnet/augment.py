@@ -4,11 +4,11 @@
 
 # %% ../nbs/04_augment.ipynb #cacf4784
 from __future__ import annotations
-import inspect, math, os, threading, time, warnings
+import inspect, math, threading, warnings
 from typing import Callable, NamedTuple
 import numpy as np
 import torch
-from .data import CIFAR100_MEAN, CIFAR100_STD, CIFAR100_CLASSES, denormalize, DeviceLoader
+from .data import CIFAR100_MEAN, CIFAR100_STD, CIFAR100_CLASSES, denormalize
 
 # %% auto #0
 __all__ = ['AUGMENTATIONS', 'reference_transforms', 'sample_crop', 'crop_source', 'sample_flip', 'flip_source', 'sample_rotation',
@@ -317,7 +317,7 @@ def _scratch(name, shape, device):
 
 _FUSED = {f: _Compiled(f) for f in (_source_index, _pixels)}
 
-# %% ../nbs/04_augment.ipynb #3e139df9
+# %% ../nbs/04_augment.ipynb #38a82549
 def compile_error():
     "The first error of torch.compile in this process (None: the compiled path works, or was not tried)."
     return _Compiled.failed

@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_evaluate.ipynb #e0a1c004
 from __future__ import annotations
-import io, time
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, NamedTuple
@@ -13,13 +13,12 @@ import torch
 from torch import nn
 from .core import Table, pick_device, atomic_write
 from .cli import cli_parser, run_cli, check_out_dir, resolve_device, resolve_checkpoint, resolve_data
-from .model import read_model, ModelCheckpoint, CheckpointError, unwrap_model, create_model
-from .data import (normalize, load_dataset, default_data_dir, DATASETS, CIFAR100Data, CIFAR100_CLASSES,
-                               CIFAR100_COARSE_CLASSES, CIFAR100_FINE_TO_COARSE)
-from .metrics import (Superclasses, superclasses, collect_logits, test_set_metrics, bootstrap_ci, mcnemar,
+from .model import read_model, ModelCheckpoint, CheckpointError, unwrap_model
+from .data import normalize, load_dataset, DATASETS, CIFAR100Data
+from .metrics import (Superclasses, superclasses, test_set_metrics, bootstrap_ci, mcnemar,
                                   dump_json, plot_per_class, plot_superclass_confusion, plot_reliability)
 from .gradcam import grad_cam, cam_panels
-from .plots import figure_to_image, mosaic, prediction_label
+from .plots import mosaic, prediction_label
 
 # %% auto #0
 __all__ = ['FIGURES', 'TopLosses', 'EvalResult', 'load_for_eval', 'evaluate_checkpoint', 'Figure', 'figures_for',

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from .core import eval_mode, capture_outputs
 from .cli import cli_parser, run_cli, check_out_dir, resolve_device, resolve_checkpoint, resolve_data
-from .plots import figure_to_image, mosaic, prediction_label
+from .plots import mosaic, prediction_label
 from .model import unwrap_model
 from .data import normalize, denormalize, CIFAR100_CLASSES, CIFAR100Data, load_dataset, DATASETS
 
