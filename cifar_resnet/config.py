@@ -200,8 +200,9 @@ class TrainError(ValueError):
 # %% ../nbs/09_config.ipynb #4dbc9400
 def config_diff(a:dict,                      # a config as a dict (asdict of a TrainConfig, or a checkpoint's config)
                 b:dict,                      # another
-                ignore=RESUMABLE_CHANGES):   # fields whose differences do not matter
+                ignore:tuple=None):          # fields whose differences do not matter (default: RESUMABLE_CHANGES)
     "Fields (other than ignore) whose values differ between two config dicts, as 'name: a -> b' strings."
+    ignore = RESUMABLE_CHANGES if ignore is None else ignore
     default = {f.name: f.default for f in fields(TrainConfig)}   # a config older than a field had its default
     def get(d, k):
         v = d.get(k, default.get(k))
