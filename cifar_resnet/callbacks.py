@@ -63,14 +63,14 @@ class MixUp(Callback):
         s.y_b = torch.where(whole, y_b, s.y_b)
         s.lam = torch.where(whole, lam.to(s.lam.dtype), s.lam)
 
-# %% ../nbs/13_callbacks.ipynb #48ac8a8b
+# %% ../nbs/13_callbacks.ipynb #3f55baf3
 class EMAUpdate(Callback):
     "Move the run's EMA of the weights (s.ema) towards the model after every optimizer step."
     order = 5
     def after_step(self, s):
         s.ema.update(s.model)
 
-# %% ../nbs/13_callbacks.ipynb #9ee00fab
+# %% ../nbs/13_callbacks.ipynb #9bc6699c
 class GradientClip(Callback):
     "Clip the gradients' global L2 norm to max_norm before every optimizer step."
     order = 5
@@ -81,7 +81,7 @@ class GradientClip(Callback):
         s.scaler.unscale_(s.opt)                       # a no-op unless fp16
         s.grad_norm = torch.nn.utils.clip_grad_norm_(s.model.parameters(), self.max_norm)
 
-# %% ../nbs/13_callbacks.ipynb #d20a4ca5
+# %% ../nbs/13_callbacks.ipynb #abbf8cab
 class NonFiniteCheck(Callback):
     "Stop with NonFiniteLossError when the running loss turns NaN or infinite (checked every every steps)."
     order = 10
@@ -96,7 +96,7 @@ class NonFiniteCheck(Callback):
         if not math.isfinite(s.last['train_loss']):
             s.check_finite(f"end of epoch {s.epoch}")
 
-# %% ../nbs/13_callbacks.ipynb #d69c681f
+# %% ../nbs/13_callbacks.ipynb #8c8de438
 class BestModel(Callback):
     "Write best.pt, a model checkpoint (the EMA weights when EMA is on), whenever the test top-1 strictly improves."
     order = 55
@@ -114,7 +114,7 @@ class BestModel(Callback):
             save_checkpoint(self.path, s.eval_model, classes=s.classes, dataset=s.dataset, metrics=s.last,
                             config=asdict(s.cfg), epoch=s.epoch)
 
-# %% ../nbs/13_callbacks.ipynb #5507eaff
+# %% ../nbs/13_callbacks.ipynb #cab5d19b
 class Checkpointer(Callback):
     "Write the whole state (TrainState.state_dict) to last.pt at the end of each epoch and every every steps within."
     order = 60
@@ -136,7 +136,7 @@ class Checkpointer(Callback):
         if s.rank == 0:
             atomic_write(self.path, lambda f: torch.save(sd, f))
 
-# %% ../nbs/13_callbacks.ipynb #fbd61a01
+# %% ../nbs/13_callbacks.ipynb #cb90aa90
 class LogWriter(Callback):
     "Rewrite log.csv and training_log.md (the reference's layout) from the history after every epoch."
     order = 70
@@ -151,7 +151,7 @@ class LogWriter(Callback):
     def after_epoch(self, s):
         write_logs(s.history, self.out, self.note)
 
-# %% ../nbs/13_callbacks.ipynb #2715a36a
+# %% ../nbs/13_callbacks.ipynb #80b3f8cc
 class Curves(Callback):
     "Draw curves.png (loss, accuracy, learning rate) every every epochs, after the last and when a run stops early."
     order = 80
@@ -173,7 +173,7 @@ class Curves(Callback):
         import matplotlib.pyplot as plt
         plt.close(plot_history(s.history, self.path, title=self.title))
 
-# %% ../nbs/13_callbacks.ipynb #0cf83242
+# %% ../nbs/13_callbacks.ipynb #1685b92e
 class ProgressBars(Callback):
     "Two tqdm bars: epochs with the test accuracy, batches with the running loss and accuracy."
     order = 90
@@ -208,7 +208,7 @@ class ProgressBars(Callback):
             self.batches.close()
             self.batches = None
 
-# %% ../nbs/13_callbacks.ipynb #5bb322d8
+# %% ../nbs/13_callbacks.ipynb #349c3524
 class EpochLines(Callback):
     "One line per epoch on stdout where there are no bars (--no-progress): for the logs of nohup and batch jobs."
     order = 90

@@ -27,7 +27,7 @@ def between(lo:float,          # the lower end
         return above and below
     return ok, f"in {'[' if lo_in else '('}{lo}, {hi}{']' if hi_in else ')'}"
 
-# %% ../nbs/09_config.ipynb #256aa605
+# %% ../nbs/09_config.ipynb #18f65dee
 def above(lo:float,             # the bound
           strict:bool=False):   # the bound itself is not allowed
     "A check that a number is at least lo (or greater than lo)."
@@ -35,7 +35,7 @@ def above(lo:float,             # the bound
         return (lambda v: v > lo), f"greater than {lo}"
     return (lambda v: v >= lo), f"at least {lo}"
 
-# %% ../nbs/09_config.ipynb #d95094fd
+# %% ../nbs/09_config.ipynb #16ba0c70
 def each(check:tuple): # a check of one value, from between or above
     "A check that every value of a tuple passes check."
     return (lambda v: all(check[0](x) for x in v)), f"each {check[1]}"

@@ -28,7 +28,7 @@ def dist_info():
         return dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', 0))
     return 0, 1, 0
 
-# %% ../nbs/10_distributed.ipynb #d5ac3a8e
+# %% ../nbs/10_distributed.ipynb #14fef858
 def all_reduce(t:torch.Tensor, # a tensor, summed over the ranks in place
                world:int):     # the number of ranks (1: nothing to do)
     "t summed over every rank (in place); t itself with one rank."
@@ -37,7 +37,7 @@ def all_reduce(t:torch.Tensor, # a tensor, summed over the ranks in place
         dist.all_reduce(t)
     return t
 
-# %% ../nbs/10_distributed.ipynb #8031dd23
+# %% ../nbs/10_distributed.ipynb #4c27922b
 def barrier(world:int): # the number of ranks
     "A function that waits for every rank (nothing to wait for with one)."
     if world == 1:
@@ -45,7 +45,7 @@ def barrier(world:int): # the number of ranks
     import torch.distributed as dist
     return dist.barrier
 
-# %% ../nbs/10_distributed.ipynb #47aa0cc0
+# %% ../nbs/10_distributed.ipynb #ed5239d9
 def gather(obj,        # any picklable object
            world:int): # the number of ranks
     "Every rank's obj, as a list in rank order; collective under DDP."

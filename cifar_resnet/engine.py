@@ -49,7 +49,7 @@ def mixed_cross_entropy(logits:torch.Tensor,       # (B, C) scores
     lam = lam.to(ce_a.dtype)
     return (lam * ce_a + (1 - lam) * ce_b).mean()
 
-# %% ../nbs/11_engine.ipynb #942ee4be
+# %% ../nbs/11_engine.ipynb #a2e7fdc7
 def autocast(device:torch.device, # where the model runs
              dtype=None):         # torch.float16 or torch.bfloat16; None for full precision
     "torch.autocast on device with dtype, or a context that does nothing when dtype is None."
@@ -57,7 +57,7 @@ def autocast(device:torch.device, # where the model runs
         return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=dtype)
 
-# %% ../nbs/11_engine.ipynb #84732669
+# %% ../nbs/11_engine.ipynb #6639ceaa
 @torch.no_grad()
 def test_sums(model:nn.Module,             # the network (put in eval mode here, and restored)
               x:torch.Tensor,              # uint8 images (N, 3, 32, 32), on any device
@@ -106,16 +106,16 @@ class EMA:
             else:
                 v.copy_(src[k])
 
-# %% ../nbs/11_engine.ipynb #f0dcd076
+# %% ../nbs/11_engine.ipynb #cace8cd2
 EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_pred', 'after_loss', 'before_step', 'after_step',
           'after_batch', 'after_cancel_batch', 'before_validate', 'after_validate', 'after_epoch', 'after_cancel_fit',
           'after_fit')
 
-# %% ../nbs/11_engine.ipynb #5a642270
+# %% ../nbs/11_engine.ipynb #0def4223
 class CancelBatchException(Exception):
     "Raised by a callback to skip the rest of the current batch; the loop goes on with the next one."
 
-# %% ../nbs/11_engine.ipynb #4603099f
+# %% ../nbs/11_engine.ipynb #b8b4fa70
 class CancelFitException(Exception):
     "Raised by a callback to end training cleanly; after_cancel_fit and after_fit still run."
 
@@ -137,13 +137,13 @@ class Callback:
 for _event in EVENTS:
     setattr(Callback, _event, lambda self, s: None)
 
-# %% ../nbs/11_engine.ipynb #ea7b4468
+# %% ../nbs/11_engine.ipynb #2676ff1a
 TRAIN_STATE_FORMAT = 'cifar_resnet.train_state/2'
 
 class NonFiniteLossError(FloatingPointError):
     "The loss became NaN or infinite; the last good checkpoint is kept."
 
-# %% ../nbs/11_engine.ipynb #0662fa9a
+# %% ../nbs/11_engine.ipynb #0b5f24dd
 def check_resumable(sd:dict,       # a training checkpoint, as read_checkpoint returns it
                     source:str,    # where it came from, for messages
                     cfg:TrainConfig, # the recipe of the run that would continue it

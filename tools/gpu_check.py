@@ -254,7 +254,7 @@ def report_rows(results:dict, dry:bool):
         rows.append((f"bench train {r['config']}: images/s (augment % of step)", f"{r['images/s']:,} ({r['augment %']}%)",
                      f'augment < {GOAL_AUG}%'))
     bd = results.get('bench_data', {}).get('result', {})
-    rows.append(('bench data: batched augmentation images/s (x the reference's pipeline)',
+    rows.append(('bench data: batched augmentation images/s (x the reference pipeline)',
                  f"{bd['batched_images_per_s']:,.0f} ({bd['speedup']:.1f}x)" if bd else 'failed', ''))
     be = results.get('bench_evaluate', {}).get('result', {})
     rows.append(('evaluation, everything / plain top-1 (time ratio)', f"{be['ratio']:.2f}" if be else 'failed', '<= 1.5'))
