@@ -75,6 +75,7 @@ def bench_augment(n_images:int=20_000, # images through each pipeline per round
     if n_images <= batch_size or rounds < 1:
         raise ValueError(f"n_images ({n_images}) must exceed batch_size ({batch_size}) (the reference's clock starts "
                          f"at its first batch) and rounds ({rounds}) be at least 1.")
+    device = resolve_device(device)
     workers = workers or os.cpu_count() or 1
     threads = threads or os.cpu_count() or 1
     g = torch.Generator().manual_seed(seed)
@@ -84,7 +85,7 @@ def bench_augment(n_images:int=20_000, # images through each pipeline per round
                                      shuffle=True, num_workers=workers, generator=torch.Generator().manual_seed(seed))
     aug = BatchAugment(compile_augment=compile_augment)
     loader = DeviceLoader(x, y, batch_size, seed=seed, device=device)
-    ag = torch.Generator(device=loader.device).manual_seed(seed)
+    ag = torch.Generator().manual_seed(seed)                # on the CPU, its draws moved to the device: as training
     tot = {'reference': [0, 0.], 'batched': [0, 0.]}
     old_threads = torch.get_num_threads()
     try:
@@ -133,7 +134,7 @@ def _bench_state(cfg, device, n_steps):
         model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(model, cfg)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp_dtype(device) == torch.float16)
-    s = TrainState(cfg, model, opt, make_scheduler(opt, cfg, n_steps), scaler, generator=torch.Generator(device))
+    s = TrainState(cfg, model, opt, make_scheduler(opt, cfg, n_steps), scaler, generator=torch.Generator())
     s.net = torch.compile(model) if cfg.compile else model
     return s
 

@@ -78,8 +78,7 @@ class GradientClip(Callback):
         self.max_norm = max_norm
 
     def before_step(self, s):
-        s.scaler.unscale_(s.opt)                       # a no-op unless fp16
-        s.grad_norm = torch.nn.utils.clip_grad_norm_(s.model.parameters(), self.max_norm)
+        s.grad_norm = torch.nn.utils.clip_grad_norm_(s.model.parameters(), self.max_norm)   # unscaled already
 
 # %% ../nbs/13_callbacks.ipynb #abbf8cab
 class NonFiniteCheck(Callback):
@@ -93,8 +92,7 @@ class NonFiniteCheck(Callback):
             s.check_finite()
 
     def after_epoch(self, s):
-        if not math.isfinite(s.last['train_loss']):
-            s.check_finite(f"end of epoch {s.epoch}")
+        s.check_finite(f"end of epoch {s.epoch}", s.last['train_loss'])   # every rank's, reduced
 
 # %% ../nbs/13_callbacks.ipynb #8c8de438
 class BestModel(Callback):
@@ -236,7 +234,7 @@ def _summary_writer():
 
 class TensorBoardLogger(Callback):
     "TensorBoard events: every epoch's scalars; every every epochs augmented images and a Grad-CAM panel."
-    order = 75
+    order = 58   # before last.pt (60): whatever a crash leaves past last.pt, the resumed run purges and rewrites
     def __init__(self, logdir:Path,                   # where the event files go (<out>/tensorboard)
                  every:int=10,                        # epochs between picture panels (and after the first)
                  images:torch.Tensor|None=None,       # a few uint8 training images (B,3,32,32), shown augmented
@@ -247,7 +245,7 @@ class TensorBoardLogger(Callback):
         self.writer_class = _summary_writer()
 
     def before_fit(self, s):
-        self.w = self.writer_class(str(self.logdir), purge_step=s.epoch + 1 if s.epoch else None)
+        self.w = self.writer_class(str(self.logdir), purge_step=s.epoch + 1)   # events past last.pt are dropped
 
     def after_epoch(self, s):
         for tag, key in TENSORBOARD_SCALARS.items():
@@ -292,13 +290,16 @@ class FinalMetrics(Callback):
 
 # %% ../nbs/13_callbacks.ipynb #8c86c928
 class StopAfter(Callback):
-    "End the run cleanly (CancelFitException) once epochs epochs are done; --resume continues it exactly."
+    "End the run cleanly (CancelFitException) after epochs epochs of this call; --resume continues it exactly."
     order = 100
-    def __init__(self, epochs:int): # stop when this many epochs are done
+    def __init__(self, epochs:int): # epochs to train in this call (a new run or a resumed one)
         self.epochs = epochs
 
+    def before_fit(self, s):
+        self.start = s.epoch
+
     def after_epoch(self, s):
-        if self.epochs <= s.epoch < s.cfg.epochs:
+        if s.epoch - self.start >= self.epochs and s.epoch < s.cfg.epochs:
             raise CancelFitException()
 
 # %% ../nbs/13_callbacks.ipynb #cdc6af1b

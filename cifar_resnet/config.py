@@ -113,8 +113,8 @@ class TrainConfig:
     cutmix_alpha:float = augment_option('cutmix_alpha', "CutMix Beta(alpha, alpha) parameter", above(0, strict=True))
     cutmix_p:float = augment_option('cutmix_p', "probability of CutMix (per batch as the reference, or per image)",
                                     between(0, 1))
-    cutmix_per_image:bool = augment_option('cutmix_per_image', "CutMix and MixUp: every image its own coin, lambda "
-                                           "and box (the reference: one per batch)")
+    cutmix_per_image:bool = augment_option('cutmix_per_image', "CutMix and MixUp per image: every image its own "
+                                           "coin, lambda (and CutMix box); the reference: one per batch")
     mixup_alpha:float = augment_option('mixup_alpha', "MixUp Beta(alpha, alpha) parameter, on the batches CutMix "
                                        "leaves unmixed (0: off, as the reference)", above(0), default=0.0)
     compile_augment:bool = augment_option('compile_augment', "fuse the augmentation's pixel work with torch.compile "
@@ -146,8 +146,9 @@ class TrainConfig:
     eval_batch_size:int = option(1024, "batch size for evaluation", above(1), resumable=True)
     save_every:int = option(0, "also write last.pt every N steps inside an epoch (0: at the end of each epoch only)",
                             above(0), resumable=True)
-    stop_after_epochs:int = option(0, "end the run cleanly once this many epochs are done, keeping last.pt for "
-                                   "--resume (0: run all --epochs)", above(0), resumable=True)
+    stop_after_epochs:int = option(0, "end this call cleanly after this many epochs, keeping last.pt: --resume "
+                                   "continues (the same flag again: the next slice; 0: run to --epochs)", above(0),
+                                   resumable=True)
     log_every:int = option(10, "update the progress bar and check the loss for NaN every N steps", above(1),
                            resumable=True)
     progress:bool = option(True, "show progress bars", resumable=True)

@@ -144,10 +144,14 @@ class NonFiniteLossError(FloatingPointError):
     "The loss became NaN or infinite; the last good checkpoint is kept."
 
 # %% ../nbs/11_engine.ipynb #0b5f24dd
-def check_resumable(sd:dict,       # a training checkpoint, as read_checkpoint returns it
-                    source:str,    # where it came from, for messages
-                    cfg:TrainConfig, # the recipe of the run that would continue it
-                    world:int):    # the number of ranks of that run
+def _amp_name(dtype):
+    return {None: 'fp32', torch.float16: 'fp16', torch.bfloat16: 'bf16'}[dtype]
+
+def check_resumable(sd:dict,          # a training checkpoint, as read_checkpoint returns it
+                    source:str,       # where it came from, for messages
+                    cfg:TrainConfig,  # the recipe of the run that would continue it
+                    world:int,        # the number of ranks of that run
+                    device=None):     # where it would run (its precision with --amp auto depends on it)
     "Refuse, with a TrainError naming the reason, a checkpoint that this run cannot continue."
     fmt = sd.get('format') if isinstance(sd, dict) else None
     if fmt == 'cifar_resnet.checkpoint/1':
@@ -164,6 +168,10 @@ def check_resumable(sd:dict,       # a training checkpoint, as read_checkpoint r
                          "--out.")
     if sd['world_size'] != world:   # another sharding: other steps per epoch, another schedule
         raise TrainError(f"{source} was written by {sd['world_size']} rank(s); resume it with as many (here: {world}).")
+    now = _amp_name(cfg.amp_dtype(device)) if device is not None else None
+    if now is not None and sd.get('amp', now) != now:   # --amp auto: fp16 on CUDA, fp32 elsewhere
+        raise TrainError(f"{source} was trained in {sd['amp']} and would go on in {now} on {device}: resume it where "
+                         f"it ran (--device), or pass --amp {sd['amp'].replace('fp32', 'off')} to keep its precision.")
 
 # %% ../nbs/11_engine.ipynb #c017bd22
 class TrainState:
@@ -189,6 +197,7 @@ class TrainState:
         self.history = []                            # one dict per finished epoch
         self.sums = torch.zeros(4, dtype=torch.float64, device=self.device)   # loss*n, hits on y_a, mixed hits, n
         self.loss = self.lr = self.logits = None     # the current batch's, for the callbacks
+        self.stepping = False                        # between unscaling the gradients and updating the scaler
         self.callbacks = []
 
     @property
@@ -212,13 +221,22 @@ class TrainState:
         return self.cfg.amp_dtype(self.device)
 
     def event(self, name:str): # one of EVENTS
-        "Call every callback's method for the event name, in order."
+        "Call every callback's method for the event name, in order (a fit cancelled between batches: all of them)."
+        cancel = None
         for cb in self.callbacks:
-            getattr(cb, name)(self)
+            try:
+                getattr(cb, name)(self)
+            except CancelFitException as e:    # the state is whole: let the others save and log it first
+                if name not in ('after_batch', 'after_epoch'):
+                    raise
+                cancel = cancel or e
+        if cancel is not None:
+            raise cancel
 
-    def check_finite(self, where:str=''): # where in the run, for the message
-        "Raise NonFiniteLossError if this epoch's running loss is NaN or infinite."
-        loss = self.sums[0].item()
+    def check_finite(self, where:str='', # where in the run, for the message
+                     loss:float=None):   # the loss to check (default: this epoch's running sum)
+        "Raise NonFiniteLossError if the loss (this epoch's running loss by default) is NaN or infinite."
+        loss = self.sums[0].item() if loss is None else loss
         if math.isfinite(loss):
             return
         last = Path(self.cfg.out) / 'last.pt'
@@ -229,21 +247,22 @@ class TrainState:
 
     def state_dict(self):
         "The whole state as last.pt holds it; under DDP every rank must call it (the ranks' RNG states are gathered)."
-        rng = gather([self.gen.get_state(), torch.get_rng_state()], self.world)
-        net = unwrap_model(self.model)
         cuda = torch.cuda.get_rng_state(self.device) if self.device.type == 'cuda' else None
+        ranks = gather([self.gen.get_state(), torch.get_rng_state(), cuda, self.sums.cpu()], self.world)
+        aug, cpu, cudas, sums = (list(r) for r in zip(*ranks))
+        net = unwrap_model(self.model)
         return dict(format=TRAIN_STATE_FORMAT, arch=dict(net.arch), model=net.state_dict(),
                     ema=self.ema.module.state_dict() if self.ema is not None else None,
                     optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), scaler=self.scaler.state_dict(),
-                    rng=dict(aug=[r[0] for r in rng], torch=[r[1] for r in rng], cuda=cuda),
-                    epoch=self.epoch, batch=self.batch, step=self.step, sums=self.sums.cpu(),
+                    rng=dict(aug=aug, torch=cpu, cuda=cudas if cuda is not None else None),
+                    epoch=self.epoch, batch=self.batch, step=self.step, sums=sums, amp=_amp_name(self.amp_dtype),
                     history=list(self.history), config=asdict(self.cfg), world_size=self.world,
                     classes=self.classes, dataset=self.dataset)
 
     def load_state_dict(self, sd:dict,    # from state_dict (e.g. read_checkpoint of a last.pt)
                         source:str=''):   # where it came from, for messages
         "Continue from sd; a layout, recipe or rank count this run cannot continue is refused with a TrainError."
-        check_resumable(sd, source or 'the checkpoint', self.cfg, self.world)
+        check_resumable(sd, source or 'the checkpoint', self.cfg, self.world, self.device)
         unwrap_model(self.model).load_state_dict(sd['model'])
         if self.ema is not None:
             self.ema.module.load_state_dict(sd['ema'])
@@ -253,10 +272,14 @@ class TrainState:
         self.gen.set_state(sd['rng']['aug'][self.rank])
         torch.set_rng_state(sd['rng']['torch'][self.rank])
         if sd['rng']['cuda'] is not None and self.device.type == 'cuda':
-            torch.cuda.set_rng_state(sd['rng']['cuda'], self.device)
+            torch.cuda.set_rng_state(_of_rank(sd['rng']['cuda'], self.rank), self.device)
         self.epoch, self.batch, self.step = sd['epoch'], sd['batch'], sd['step']
         self.history = list(sd['history'])
-        self.sums = sd['sums'].to(self.device)
+        self.sums = _of_rank(sd['sums'], self.rank).to(self.device)
+
+def _of_rank(v, rank):
+    "This rank's entry of a per-rank list (checkpoints before 0.3 held rank 0's tensor only)."
+    return v[rank] if isinstance(v, list) else v
 
 # %% ../nbs/11_engine.ipynb #6aeec3ec
 def batch_sums(loss:torch.Tensor,   # the batch's mean loss
@@ -287,9 +310,12 @@ def train_batch(s:TrainState): # the run; s.x and s.y hold the raw batch
     s.event('after_loss')
     s.opt.zero_grad(set_to_none=True)
     s.scaler.scale(s.loss).backward()
+    s.scaler.unscale_(s.opt)                              # the callbacks see true gradients (a no-op unless fp16)
+    s.stepping = True                                     # unscaled: the scaler must be updated, even if cancelled
     s.event('before_step')
     s.scaler.step(s.opt)                                  # skipped when fp16 gradients overflowed
     s.scaler.update()
+    s.stepping = False
     s.sched.step()
     s.event('after_step')
     s.sums += batch_sums(s.loss.detach(), s.logits.detach(), s.y_a, s.y_b, s.lam)
@@ -324,6 +350,9 @@ def _train_epoch(s, loader):
         try:
             train_batch(s)
         except CancelBatchException:
+            if s.stepping:                                 # cancelled after the gradients were unscaled
+                s.scaler.update()
+                s.stepping = False
             s.event('after_cancel_batch')
         s.batch += 1
         s.step += 1
@@ -346,5 +375,6 @@ def fit(s:TrainState,         # the run, where it stands (new or resumed)
             s.event('after_epoch')
     except CancelFitException:
         s.event('after_cancel_fit')
-    s.event('after_fit')
+    finally:                                               # also after an error: files closed, bars ended
+        s.event('after_fit')
     return s

@@ -15,7 +15,8 @@ from .model import create_model, read_checkpoint
 from .data import DeviceLoader, CIFAR100Data, DATASETS
 from .config import TrainConfig, TrainError, config_diff
 from .distributed import dist_info, barrier, on_rank0, load_data, convert_sync_batchnorm
-from .engine import EMA, TrainState, Callback, make_optimizer, make_scheduler, fit, check_resumable
+from .engine import (EMA, TrainState, Callback, CancelBatchException, CancelFitException, make_optimizer,
+                                 make_scheduler, fit, check_resumable)
 from .callbacks import default_callbacks
 
 # %% auto #0
@@ -71,7 +72,7 @@ def check_run_folder(out:Path,         # the (locked, writable) run folder
                 "Continue it with --resume, or choose another --out")
         raise TrainError(f"{out} already holds a training run ({last.name} is there). {todo}; nothing was overwritten.")
     if conf.exists():
-        diff = config_diff(json.loads(conf.read_text()), asdict(cfg), ignore=('out', 'progress'))
+        diff = config_diff(json.loads(conf.read_text()), asdict(cfg))   # what a resume may change, a restart may too
         if diff:
             raise TrainError(f"{out} holds the configuration of a different run ({'; '.join(diff[:6])}). Choose "
                              "another --out; nothing was overwritten.")
@@ -173,7 +174,8 @@ def _train(cfg, resume, callbacks, held):
     except ValueError as e:
         raise TrainError(str(e)) from None
     if cfg.batch_size % world:
-        raise TrainError(f"batch_size {cfg.batch_size} is not divisible by the {world} ranks.")
+        raise TrainError(f"--batch-size {cfg.batch_size} is not divisible by the {world} ranks: use a multiple of "
+                         f"{world} (the global batch is split evenly).")
     out = Path(cfg.out)
     def prepare():
         held.enter_context(run_lock(out))
@@ -182,7 +184,7 @@ def _train(cfg, resume, callbacks, held):
     data = load_data(cfg, rank, local_rank, barrier(world))
     sd = on_rank0(lambda: read_checkpoint(ckpt_path) if ckpt_path else None, rank, world)
     if sd is not None:
-        check_resumable(sd, str(ckpt_path), cfg, world)                   # before anything is written
+        check_resumable(sd, str(ckpt_path), cfg, world, device)                   # before anything is written
     cbs = default_callbacks(cfg, data, rank) + callbacks                  # a missing package stops here
     if rank == 0 and not (out / 'config.json').exists():
         _write_config(out, cfg)                                           # the run can start: now it leaves a trace
@@ -215,8 +217,9 @@ def train_arg_parser():
     "The cifar_resnet_train parser: one flag per TrainConfig field (cli_parser), and --resume."
     p = cli_parser('cifar_resnet_train',
                    "Train a CIFAR ResNet with the reference's recipe (ResNet-18, CIFAR-100, 150 epochs, SGD+OneCycle, "
-                   "label smoothing, CutMix, AMP on CUDA). Writes best.pt, last.pt, log.csv, training_log.md and "
-                   "curves.png to --out. Several GPUs or machines: torchrun ... --no-python cifar_resnet_train ...",
+                   "label smoothing, CutMix, AMP on CUDA). Writes config.json, best.pt, last.pt, log.csv, "
+                   "training_log.md, curves.png, metrics.json at the end (and tensorboard/ with --tensorboard) to "
+                   "--out. Several GPUs or machines: torchrun ... --no-python cifar_resnet_train ...",
                    TrainConfig)
     p.add_argument('--resume', nargs='?', const=True, default=None, metavar='CHECKPOINT',
                    help="continue the run in --out from its last.pt (or from CHECKPOINT), exactly where it stopped")

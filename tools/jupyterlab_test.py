@@ -107,7 +107,7 @@ JS_KERNEL = '''const w = window.jupyterapp && jupyterapp.shell.currentWidget;
 const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
 return k ? k.connectionStatus + '/' + k.status : null;'''
 JS_CELLS = '''return jupyterapp.shell.currentWidget.content.widgets.map(c => ({
-  count: c.model.executionCount, outputs: c.model.outputs.toJSON(),
+  count: c.model.executionCount, outputs: c.model.outputs.toJSON(), source: c.model.sharedModel.getSource(),
   text: (c.node.querySelector('.jp-OutputArea') || {innerText: ''}).innerText,
   widget: !!c.node.querySelector('.jp-OutputArea .jupyter-widgets')}));'''
 JS_CELL_NODE = 'return jupyterapp.shell.currentWidget.content.widgets[arguments[0]].node;'
@@ -145,13 +145,16 @@ class Page:
         self.drv.get(f'{lab.url}/lab/tree/widgets.ipynb?token={lab.token}')
         # click into the notebook, as a user does: headless Chromium starts without the focus, and JupyterLab's
         # current widget (which the commands and the scripts here act on) follows the focus
-        find_panel = lambda: self.drv.find_element('css selector', '.jp-NotebookPanel .jp-Notebook')
-        panel = wait_for('the notebook to show', find_panel, timeout)
-        self.click(panel)
+        # (on its first cell: a click on the empty space below the last cell adds a cell in JupyterLab 4)
+        def find_cell():
+            cell = self.drv.find_element('css selector', '.jp-NotebookPanel .jp-Notebook .jp-Cell .jp-InputPrompt')
+            return cell if cell.is_displayed() and cell.size['width'] > 0 else None
+        first = wait_for('the notebook to show', find_cell, timeout)
+        self.click(first)
         wait_for('the notebook to open with its kernel idle', lambda: self.drv.execute_script(JS_KERNEL) == 'connected/idle', timeout)
         self.drv.execute_script("jupyterapp.commands.execute('notebook:run-all-cells')")
         def done():
-            cells = self.drv.execute_script(JS_CELLS)
+            cells = [c for c in self.drv.execute_script(JS_CELLS) if c['source'].strip()]   # an empty cell is none
             for i, c in enumerate(cells):
                 for o in c['outputs']:
                     if o['output_type'] == 'error':
