@@ -134,8 +134,23 @@ class Callback:
                               FutureWarning, stacklevel=2)
                 setattr(cls, new, vars(cls)[old])
 
+    def state_dict(self):
+        "What of this callback a resumed run needs (kept in last.pt); None: nothing."
+        return None
+
+    def load_state_dict(self, sd:dict): # what state_dict returned, read back from last.pt
+        "Take back what state_dict returned."
+
 for _event in EVENTS:
     setattr(Callback, _event, lambda self, s: None)
+
+def _keyed(callbacks):
+    "(key, callback) pairs: a callback's class name, numbered from the second of a class on."
+    seen = {}
+    for cb in callbacks:
+        name = type(cb).__name__
+        seen[name] = seen.get(name, 0) + 1
+        yield (name if seen[name] == 1 else f'{name}#{seen[name]}'), cb
 
 # %% ../nbs/11_engine.ipynb #2676ff1a
 TRAIN_STATE_FORMAT = 'cifar_resnet.train_state/2'
@@ -198,6 +213,7 @@ class TrainState:
         self.sums = torch.zeros(4, dtype=torch.float64, device=self.device)   # loss*n, hits on y_a, mixed hits, n
         self.loss = self.lr = self.logits = None     # the current batch's, for the callbacks
         self.stepping = False                        # between unscaling the gradients and updating the scaler
+        self.callback_states = {}                    # the callbacks' states of a resumed run (attach gives them)
         self.callbacks = []
 
     @property
@@ -219,6 +235,13 @@ class TrainState:
     @property
     def amp_dtype(self):
         return self.cfg.amp_dtype(self.device)
+
+    def attach(self, callbacks:list): # the run's callbacks
+        "Take the callbacks, in their order, and give back to each the state a resumed run saved for it."
+        self.callbacks = sorted(callbacks, key=lambda cb: cb.order)
+        for key, cb in _keyed(self.callbacks):
+            if key in self.callback_states:
+                cb.load_state_dict(self.callback_states[key])
 
     def event(self, name:str): # one of EVENTS
         "Call every callback's method for the event name, in order (a fit cancelled between batches: all of them)."
@@ -257,7 +280,8 @@ class TrainState:
                     rng=dict(aug=aug, torch=cpu, cuda=cudas if cuda is not None else None),
                     epoch=self.epoch, batch=self.batch, step=self.step, sums=sums, amp=_amp_name(self.amp_dtype),
                     history=list(self.history), config=asdict(self.cfg), world_size=self.world,
-                    classes=self.classes, dataset=self.dataset)
+                    classes=self.classes, dataset=self.dataset,
+                    callbacks={k: v for k, cb in _keyed(self.callbacks) if (v := cb.state_dict()) is not None})
 
     def load_state_dict(self, sd:dict,    # from state_dict (e.g. read_checkpoint of a last.pt)
                         source:str=''):   # where it came from, for messages
@@ -276,6 +300,7 @@ class TrainState:
         self.epoch, self.batch, self.step = sd['epoch'], sd['batch'], sd['step']
         self.history = list(sd['history'])
         self.sums = _of_rank(sd['sums'], self.rank).to(self.device)
+        self.callback_states = sd.get('callbacks', {})   # given to the callbacks by attach
 
 def _of_rank(v, rank):
     "This rank's entry of a per-rank list (checkpoints before 0.3 held rank 0's tensor only)."
@@ -363,7 +388,7 @@ def fit(s:TrainState,         # the run, where it stands (new or resumed)
         test:tuple,           # (uint8 test images, labels): this rank's shard, on the device
         callbacks:list=()):   # Callbacks; everything but training happens in them
     "The training loop: from where s stands to the last epoch, telling the callbacks at each event."
-    s.callbacks = sorted(callbacks, key=lambda cb: cb.order)
+    s.attach(callbacks)
     try:
         s.event('before_fit')
         while s.epoch < s.cfg.epochs:
