@@ -43,6 +43,7 @@ setup(
     python_requires='>=' + min_python,
     install_requires=reqs('requirements'),
     extras_require={'dev': reqs('dev_requirements'), 'tensorboard': reqs('tensorboard_requirements'),
+                    'demo': reqs('demo_requirements'),
                     'jupyter': reqs('jupyter_requirements')},
     entry_points={'console_scripts': console, 'nbdev': [f'{cfg["lib_path"]}={cfg["lib_path"]}._modidx:d']},
     zip_safe=False,

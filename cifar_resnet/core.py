@@ -60,8 +60,10 @@ def atomic_write(path:str|Path, # file to write
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno and e.filename is None:   # e.g. a full disk: name the file a user sees
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from e
         raise
     dfd = os.open(path.parent, os.O_RDONLY)
     try:

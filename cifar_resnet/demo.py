@@ -245,6 +245,15 @@ def _examples_dir(predictor, data_dir):
     "`data_dir`, or where the dataset the checkpoint was trained on lives by default (`default_data_dir`)."
     return data_dir if data_dir is not None else default_data_dir(predictor.info.get('dataset') or 'cifar100')
 
+# %% ../nbs/16_demo.ipynb #10583676
+def _gradio():
+    "The gradio module, or a one-line error that names the extra to install."
+    try:
+        import gradio
+    except ImportError:
+        raise ValueError("The demo needs Gradio: pip install 'cifar_resnet[demo]' (or pip install gradio).") from None
+    return gradio
+
 # %% ../nbs/16_demo.ipynb #d9de2546
 def _unique_png(a, what):
     "A PIL image whose PNG bytes are unique to this request (a random id in a text chunk): see the note on the cache."
@@ -273,7 +282,7 @@ def make_demo(predictor:Predictor,     # the model to serve
               data_dir:str|Path|None=None, # with examples None: the test images' folder (default: the dataset's)
               k:int=5):                # classes in the label
     "The Gradio app: image in; top-k label, Grad-CAM overlay with class picker and the 32x32 input out."
-    import gradio as gr
+    gr = _gradio()
     examples = example_images(_examples_dir(predictor, data_dir)) if examples is None else [str(p) for p in examples]
     label_title = f'Top-{k}' + (f' ({predictor.note})' if predictor.note else '')
 
@@ -356,7 +365,8 @@ if __name__ == '__main__':
 # %% ../nbs/16_demo.ipynb #2ec36c0d
 def _requirements():
     "This package's runtime requirements (from its metadata), with gradio pinned to the running version."
-    import importlib.metadata as md, gradio
+    import importlib.metadata as md
+    gradio = _gradio()
     try:
         reqs = [r for r in (md.requires('cifar_resnet') or []) if 'extra ==' not in r]
     except md.PackageNotFoundError:
@@ -369,7 +379,8 @@ def export_space(checkpoint:str|Path, # a trained checkpoint (any layout load_ch
                  data_dir:str|Path|None=None, # the example images' folder (default: the checkpoint's dataset's)
                  title:str='CIFAR-100 ResNet-18'): # the Space's title
     "Write a ready Hugging Face Space (app.py, requirements.txt, README.md, the checkpoint, examples, the package)."
-    import gradio, cifar_resnet
+    import cifar_resnet
+    gradio = _gradio()
     predictor = Predictor.from_checkpoint(checkpoint, device='cpu')   # fails early, with the loader's message
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_train.ipynb #cb82e9bf
 from __future__ import annotations
-import os, json, tempfile, contextlib, warnings
+import os, errno, json, tempfile, contextlib, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
@@ -207,10 +207,31 @@ def train(cfg:TrainConfig,   # the recipe
     try:
         with contextlib.ExitStack() as held:                              # the folder's lock, to the end
             return _train(cfg, resume, list(callbacks), held)
-    except BaseException:
+    except BaseException as e:
         if new and out.is_dir() and not any(out.iterdir()):
             out.rmdir()                                                   # a run that could not start leaves no folder
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            raise TrainError(_disk_full(out, e)) from None
         raise
+
+def _resume_hint(out:Path):
+    "After an interruption: where the last checkpoint is and how to continue from it."
+    last = out / 'last.pt'
+    if not last.is_file():
+        return f'no checkpoint was written yet in {out}.'
+    ck = read_checkpoint(last)   # written atomically: the whole file or the one before
+    done = f"epoch {ck['epoch'] + 1}, batch {ck['batch']}" if ck['batch'] else f"the end of epoch {ck['epoch']}"
+    return f"{last} holds step {ck['step']} ({done}): the same command with --resume continues from there."
+
+def _disk_full(out:Path, e:OSError):
+    "What to say when the run folder's disk is full: the file, the room a run needs there, and how to go on."
+    last = out / 'last.pt'
+    size = last.stat().st_size / 1e6 if last.is_file() else None
+    room = (f"about {2 * size:,.1f} MB free there (last.pt, {size:,.1f} MB, is written beside its previous copy)"
+            if size else "room for two copies of last.pt there (it is written beside its previous copy)")
+    return (f"No space left on the disk of {out}: {e.filename or 'a file'} could not be written. A run needs {room}. "
+            f"{_resume_hint(out)} Free some space, or copy {out} to a disk with room and continue there with "
+            "--out NEW_FOLDER --resume.")
 
 # %% ../nbs/14_train.ipynb #7975c9dc
 def train_arg_parser():
@@ -224,15 +245,6 @@ def train_arg_parser():
     p.add_argument('--resume', nargs='?', const=True, default=None, metavar='CHECKPOINT',
                    help="continue the run in --out from its last.pt (or from CHECKPOINT), exactly where it stopped")
     return p
-
-def _resume_hint(out:Path):
-    "What to do after Ctrl-C: where the last checkpoint is and how to continue from it."
-    last = out / 'last.pt'
-    if not last.is_file():
-        return f'no checkpoint was written yet in {out}.'
-    ck = read_checkpoint(last)   # written atomically: the whole file or the one before
-    done = f"epoch {ck['epoch'] + 1}, batch {ck['batch']}" if ck['batch'] else f"the end of epoch {ck['epoch']}"
-    return f"{last} holds step {ck['step']} ({done}): the same command with --resume continues from there."
 
 def train_cli(argv=None): # arguments (default: sys.argv[1:])
     "Console script cifar_resnet_train: parse the flags, check them, train, print where the results are."
