@@ -245,7 +245,7 @@ def _examples_dir(predictor, data_dir):
     "`data_dir`, or where the dataset the checkpoint was trained on lives by default (`default_data_dir`)."
     return data_dir if data_dir is not None else default_data_dir(predictor.info.get('dataset') or 'cifar100')
 
-# %% ../nbs/16_demo.ipynb #10583676
+# %% ../nbs/16_demo.ipynb #b4616396
 def _gradio():
     "The gradio module, or a one-line error that names the extra to install."
     try:

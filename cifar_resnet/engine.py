@@ -307,6 +307,8 @@ def _of_rank(v, rank):
     return v[rank] if isinstance(v, list) else v
 
 # %% ../nbs/11_engine.ipynb #6aeec3ec
+_SKIPPED_STEP = r'Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`'
+
 def batch_sums(loss:torch.Tensor,   # the batch's mean loss
                logits:torch.Tensor, # (B, C)
                y_a:torch.Tensor,    # (B,) the images' own labels
@@ -341,7 +343,9 @@ def train_batch(s:TrainState): # the run; s.x and s.y hold the raw batch
     s.scaler.step(s.opt)                                  # skipped when fp16 gradients overflowed
     s.scaler.update()
     s.stepping = False
-    s.sched.step()
+    with warnings.catch_warnings():                       # one schedule step per batch, by design: a step that
+        warnings.filterwarnings('ignore', _SKIPPED_STEP)  # fp16 skipped is the scaler's decision, not a misuse
+        s.sched.step()
     s.event('after_step')
     s.sums += batch_sums(s.loss.detach(), s.logits.detach(), s.y_a, s.y_b, s.lam)
 
