@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_metrics.ipynb #e0a1d004
 from __future__ import annotations
-import json, math
+import json, math, warnings
 from pathlib import Path
 from typing import NamedTuple
 import torch
@@ -76,8 +76,13 @@ class Superclasses(NamedTuple):
     names: list                  # superclass names
 
 # %% ../nbs/08_metrics.ipynb #e0a1cx15
+def _left_out(why):
+    "None, with one warning that says why the superclass figures are left out."
+    warnings.warn(f"Superclass figures left out: {why}.", stacklevel=3)
+    return None
+
 def superclasses(data:CIFAR100Data): # a dataset; its test_coarse and coarse_classes are used when present
-    "The test set's `Superclasses`, or None when the data has no coarse labels (e.g. the digits set)."
+    "The test set's Superclasses; None when it has no coarse labels (the digits) or they are no grouping (warned)."
     if getattr(data, 'test_coarse', None) is None or not getattr(data, 'coarse_classes', None):
         return None
     pairs = [(data.test_y.cpu(), data.test_coarse.cpu())]
@@ -91,11 +96,12 @@ def superclasses(data:CIFAR100Data): # a dataset; its test_coarse and coarse_cla
     for fine, coarse in pairs:
         bad = (f2c[fine] != coarse).nonzero()[:, 0]
         if len(bad):
-            raise ValueError(f"Class {data.classes[fine[bad[0]]]!r} has images in more than one superclass: "
-                             "the coarse labels are not a grouping of the fine classes.")
+            return _left_out(f"class {data.classes[fine[bad[0]]]!r} has images in more than one superclass: the "
+                             "coarse labels are not a grouping of the fine classes")
     if (f2c < 0).any():
         missing = data.classes[int((f2c < 0).nonzero()[0, 0])]
-        raise ValueError(f"Class {missing!r} has no image, so its superclass is unknown.")
+        return _left_out(f"class {missing!r} has no image, so its superclass is unknown (a subset of CIFAR-100 that "
+                         "kept its meta file?)")
     return Superclasses(pairs[0][1].long(), f2c, list(data.coarse_classes))
 
 # %% ../nbs/08_metrics.ipynb #e0a1cx16
