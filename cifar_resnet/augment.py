@@ -454,24 +454,16 @@ class SeedAugment(BatchAugment):
     "Deprecated: BatchAugment followed by sample_cutmix and batch_cutmix, returning (x, y_a, y_b, lam)."
     warned = False                                     # said once per process
 
-    def __init__(self,
-                 crop_padding:int=4,       # RandomCrop(32, padding=crop_padding)
-                 flip_p:float=0.5,         # RandomHorizontalFlip(p)
-                 rotation:float=15.,       # RandomRotation(degrees): angle uniform in [-rotation, rotation]
-                 jitter:tuple=(0.2, 0.2, 0.2, 0.02), # ColorJitter(brightness, contrast, saturation, hue)
-                 erasing_p:float=0.5,      # RandomErasing(p); the box is filled with 0 (the mean colour)
+    def __init__(self, *,
                  cutmix_alpha:float=1.0,   # CutMix: lam ~ Beta(alpha, alpha)
                  cutmix_p:float=0.5,       # probability of CutMix (per batch, as the reference; per image if below)
-                 erasing_scale:tuple=(0.02, 0.33), # RandomErasing scale: box area as a fraction of the image
-                 erasing_ratio:tuple=(0.3, 3.3),   # RandomErasing aspect ratio range (torchvision's default)
-                 cutmix_per_image:bool=False,      # each image its own CutMix coin, lam and box
-                 compile_augment:bool=False):      # fuse the pixel work with torch.compile
+                 cutmix_per_image:bool=False, # each image its own CutMix coin, lam and box
+                 **kw):                    # BatchAugment's parameters (crop_padding, flip_p, ..., compile_augment)
         if not SeedAugment.warned:
             SeedAugment.warned = True
             warnings.warn('SeedAugment is deprecated: use BatchAugment(...)(x, generator), then '
                           'batch_cutmix(x, y, sample_cutmix(len(x), generator, ...)).', FutureWarning, stacklevel=2)
-        super().__init__(crop_padding, flip_p, rotation, jitter, erasing_p, erasing_scale, erasing_ratio,
-                         compile_augment)
+        super().__init__(**kw)
         self.cutmix_alpha, self.cutmix_p, self.cutmix_per_image = cutmix_alpha, cutmix_p, cutmix_per_image
 
     def sample(self, n:int,             # batch size
