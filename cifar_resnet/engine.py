@@ -11,15 +11,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from .core import eval_mode
-from .model import unwrap_model
-from .data import normalize, DATASETS, DeviceLoader
+from .model import unwrap_model, create_model
+from .data import normalize, DATASETS, DeviceLoader, CIFAR100Data
 from .config import TrainConfig, TrainError, config_diff
-from .distributed import all_reduce, gather, average_buffers
+from .distributed import all_reduce, gather, average_buffers, convert_sync_batchnorm
 
 # %% auto #0
 __all__ = ['EVENTS', 'TRAIN_STATE_FORMAT', 'make_optimizer', 'make_scheduler', 'mixed_cross_entropy', 'autocast', 'test_sums',
            'EMA', 'CancelBatchException', 'CancelFitException', 'Callback', 'NonFiniteLossError', 'check_resumable',
-           'TrainState', 'batch_sums', 'train_batch', 'validate', 'fit']
+           'TrainState', 'build_state', 'batch_sums', 'train_batch', 'validate', 'fit']
 
 # %% ../nbs/11_engine.ipynb #1c910245
 def make_optimizer(model:nn.Module,  # the network to train
@@ -305,6 +305,30 @@ class TrainState:
 def _of_rank(v, rank):
     "This rank's entry of a per-rank list (checkpoints before 0.3 held rank 0's tensor only)."
     return v[rank] if isinstance(v, list) else v
+
+# %% ../nbs/11_engine.ipynb #161fde85
+def build_state(cfg:TrainConfig,      # the recipe
+                data:CIFAR100Data,    # the dataset (for the number of classes, their names, the training images)
+                device:torch.device,  # where to train
+                rank:int=0,           # this process's rank (DDP)
+                world:int=1):         # the number of ranks
+    "A new run's TrainState and its loader, every random draw seeded from cfg.seed."
+    torch.manual_seed(cfg.seed)
+    model = create_model('resnet_cifar', num_classes=len(data.classes), num_blocks=cfg.num_blocks, dropout=cfg.dropout,
+                         widths=cfg.widths)
+    if cfg.sync_bn:
+        model = convert_sync_batchnorm(model)
+    model = model.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
+    loader = DeviceLoader(data.train_x, data.train_y, batch_size=cfg.batch_size // world, shuffle=True,
+                          drop_last=world > 1, seed=cfg.seed, device=device, rank=rank, world_size=world)
+    opt = make_optimizer(model, cfg)
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp_dtype(device) == torch.float16)
+    ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)   # on the CPU: the same draws on every device
+    torch.manual_seed(cfg.seed * 1000 + rank + 1)                # dropout's stream, another one per rank
+    s = TrainState(cfg, model, opt, make_scheduler(opt, cfg, len(loader)), scaler, ema, gen, len(loader), data.classes,
+                   data.dataset, rank, world)
+    return s, loader
 
 # %% ../nbs/11_engine.ipynb #6aeec3ec
 _SKIPPED_STEP = r'Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`'

@@ -11,16 +11,15 @@ import torch
 from torch import nn
 from .core import atomic_write
 from .cli import cli_parser, run_cli, resolve_device
-from .model import create_model, read_checkpoint
-from .data import DeviceLoader, CIFAR100Data, DATASETS
+from .model import read_checkpoint
+from .data import DATASETS
 from .config import TrainConfig, TrainError, config_diff
-from .distributed import dist_info, barrier, on_rank0, load_data, convert_sync_batchnorm
-from .engine import (EMA, TrainState, Callback, CancelBatchException, CancelFitException, make_optimizer,
-                                 make_scheduler, fit, check_resumable)
+from .distributed import dist_info, barrier, on_rank0, load_data
+from .engine import Callback, CancelBatchException, CancelFitException, fit, check_resumable, build_state
 from .callbacks import default_callbacks
 
 # %% auto #0
-__all__ = ['run_lock', 'check_run_folder', 'build_state', 'TrainResult', 'train', 'train_arg_parser', 'train_cli']
+__all__ = ['run_lock', 'check_run_folder', 'TrainResult', 'train', 'train_arg_parser', 'train_cli']
 
 # %% ../nbs/14_train.ipynb #c35d2dd6
 def _check_writable(out:Path):
@@ -81,30 +80,6 @@ def check_run_folder(out:Path,         # the (locked, writable) run folder
 def _write_config(out:Path, cfg:TrainConfig):
     "config.json of a new run, written once its data has loaded (a run that cannot start leaves no trace)."
     atomic_write(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=1).encode()))
-
-# %% ../nbs/14_train.ipynb #161fde85
-def build_state(cfg:TrainConfig,      # the recipe
-                data:CIFAR100Data,    # the dataset (for the number of classes, their names, the training images)
-                device:torch.device,  # where to train
-                rank:int=0,           # this process's rank (DDP)
-                world:int=1):         # the number of ranks
-    "A new run's TrainState and its loader, every random draw seeded from cfg.seed."
-    torch.manual_seed(cfg.seed)
-    model = create_model('resnet_cifar', num_classes=len(data.classes), num_blocks=cfg.num_blocks, dropout=cfg.dropout,
-                         widths=cfg.widths)
-    if cfg.sync_bn:
-        model = convert_sync_batchnorm(model)
-    model = model.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
-    loader = DeviceLoader(data.train_x, data.train_y, batch_size=cfg.batch_size // world, shuffle=True,
-                          drop_last=world > 1, seed=cfg.seed, device=device, rank=rank, world_size=world)
-    opt = make_optimizer(model, cfg)
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp_dtype(device) == torch.float16)
-    ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
-    gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)   # on the CPU: the same draws on every device
-    torch.manual_seed(cfg.seed * 1000 + rank + 1)                # dropout's stream, another one per rank
-    s = TrainState(cfg, model, opt, make_scheduler(opt, cfg, len(loader)), scaler, ema, gen, len(loader), data.classes,
-                   data.dataset, rank, world)
-    return s, loader
 
 # %% ../nbs/14_train.ipynb #922024a4
 @dataclass
