@@ -21,8 +21,8 @@ from .logs import write_logs, plot_history
 
 # %% auto #0
 __all__ = ['TENSORBOARD_SCALARS', 'Augment', 'CutMix', 'MixUp', 'EMAUpdate', 'GradientClip', 'NonFiniteCheck', 'BestModel',
-           'Checkpointer', 'LogWriter', 'Curves', 'ProgressBars', 'EpochLines', 'TensorBoardLogger', 'FinalMetrics',
-           'StopAfter', 'batch_callbacks', 'default_callbacks']
+           'Checkpointer', 'LogWriter', 'Curves', 'score_text', 'ProgressBars', 'EpochLines', 'TensorBoardLogger',
+           'FinalMetrics', 'StopAfter', 'batch_callbacks', 'default_callbacks']
 
 # %% ../nbs/13_callbacks.ipynb #b2fdba09
 class Augment(Callback):
@@ -95,22 +95,27 @@ class NonFiniteCheck(Callback):
         s.check_finite(f"end of epoch {s.epoch}", s.last['train_loss'])   # every rank's, reduced
 
 # %% ../nbs/13_callbacks.ipynb #8c8de438
+def _best(history, key):
+    "The highest value of key in the history, epochs where it was not evaluated (NaN) left out."
+    return max((h[key] for h in history if not math.isnan(h.get(key, math.nan))), default=-math.inf)
+
 class BestModel(Callback):
-    "Write best.pt, a model checkpoint (the EMA weights when EMA is on), whenever the test top-1 strictly improves."
+    "Write best.pt (the EMA weights when EMA is on) whenever the choosing split's top-1 strictly improves."
     order = 55
     def __init__(self, path:Path): # where best.pt goes
         self.path = Path(path)
 
     def before_fit(self, s):
-        self.best = max((h['test_acc'] for h in s.history), default=-math.inf)
+        self.key = f'{s.cfg.select_on}_acc'     # val_acc with a validation split, test_acc as the reference
+        self.best = _best(s.history, self.key)
 
     def after_epoch(self, s):
-        if s.last['test_acc'] <= self.best:
+        if s.last[self.key] <= self.best:
             return
-        self.best = s.last['test_acc']
+        self.best = s.last[self.key]
         if s.rank == 0:
-            save_checkpoint(self.path, s.eval_model, classes=s.classes, dataset=s.dataset, metrics=s.last,
-                            config=asdict(s.cfg), epoch=s.epoch)
+            save_checkpoint(self.path, s.eval_model, classes=s.classes, dataset=s.dataset, config=asdict(s.cfg),
+                            metrics=dict(s.last, selected_on=s.cfg.select_on), epoch=s.epoch)
 
 # %% ../nbs/13_callbacks.ipynb #cab5d19b
 class Checkpointer(Callback):
@@ -171,6 +176,15 @@ class Curves(Callback):
         import matplotlib.pyplot as plt
         plt.close(plot_history(s.history, self.path, title=self.title))
 
+# %% ../nbs/13_callbacks.ipynb #6d593acf
+def score_text(s:TrainState): # the run, after an epoch
+    "The epoch's scores in words: the choosing split's top-1 and its best so far, then the test's when separate."
+    split, r = s.cfg.select_on, s.last
+    text = f"{split} top-1 {r[split + '_acc']:.2f}% (best {_best(s.history, split + '_acc'):.2f}%)"
+    if split == 'test':
+        return text
+    return text + (", test at the end" if math.isnan(r['test_acc']) else f", test top-1 {r['test_acc']:.2f}%")
+
 # %% ../nbs/13_callbacks.ipynb #1685b92e
 class ProgressBars(Callback):
     "Two tqdm bars: epochs with the test accuracy, batches with the running loss and accuracy."
@@ -193,8 +207,7 @@ class ProgressBars(Callback):
 
     def after_epoch(self, s):
         self._close_batches()
-        best = max(h['test_acc'] for h in s.history)
-        self.epochs.set_postfix(test_acc=f"{s.last['test_acc']:.2f}%", best=f"{best:.2f}%", refresh=False)
+        self.epochs.set_postfix_str(score_text(s), refresh=False)
         self.epochs.update(1)
 
     def after_fit(self, s):
@@ -214,13 +227,14 @@ class EpochLines(Callback):
         self.tag = tag
 
     def after_epoch(self, s):
-        r, best = s.last, max(h['test_acc'] for h in s.history)
-        print(f"epoch {r['epoch']}/{s.cfg.epochs}{self.tag}: train loss {r['train_loss']:.4f}, test top-1 "
-              f"{r['test_acc']:.2f}% (best {best:.2f}%), {r['time_s']:.1f} s", flush=True)
+        r = s.last
+        print(f"epoch {r['epoch']}/{s.cfg.epochs}{self.tag}: train loss {r['train_loss']:.4f}, {score_text(s)}, "
+              f"{r['time_s']:.1f} s", flush=True)
 
 # %% ../nbs/13_callbacks.ipynb #3c9cf5c6
-TENSORBOARD_SCALARS = {'loss/train': 'train_loss', 'loss/test': 'test_loss', 'accuracy/train': 'train_acc',
-                       'accuracy/train_mix_weighted': 'train_acc_mixed', 'accuracy/test': 'test_acc',
+TENSORBOARD_SCALARS = {'loss/train': 'train_loss', 'loss/val': 'val_loss', 'loss/test': 'test_loss',
+                       'accuracy/train': 'train_acc', 'accuracy/train_mix_weighted': 'train_acc_mixed',
+                       'accuracy/val': 'val_acc', 'accuracy/val_top5': 'val_top5', 'accuracy/test': 'test_acc',
                        'accuracy/test_top5': 'test_top5', 'lr': 'lr', 'speed/images_per_s': 'images_per_s'}
 
 def _summary_writer():
@@ -249,7 +263,7 @@ class TensorBoardLogger(Callback):
 
     def after_epoch(self, s):
         for tag, key in TENSORBOARD_SCALARS.items():
-            if key in s.last:
+            if not math.isnan(s.last.get(key, math.nan)):                 # absent, or not evaluated this epoch
                 self.w.add_scalar(tag, s.last[key], s.epoch)
         if self.images is not None and (s.epoch == 1 or s.epoch % self.every == 0):
             self.pictures(s)
@@ -283,7 +297,8 @@ class FinalMetrics(Callback):
             return
         ck = read_model(best)
         m, *_ = test_set_metrics(ck.model.to(s.device), self.data, self.batch_size, name=f'{self.out.name}/best.pt')
-        write_metrics(dict(m, epoch=ck.epoch), self.out / 'metrics.json')
+        write_metrics(dict(m, epoch=ck.epoch, selected_on=s.cfg.select_on, val_size=s.cfg.val_size),
+                      self.out / 'metrics.json')
         per_class = [r['accuracy'] for r in m['per_class']]
         save_checkpoint(best, ck.model, classes=ck.classes, dataset=ck.dataset, config=ck.config, epoch=ck.epoch,
                         metrics=dict(ck.metrics, per_class_accuracy=per_class, report='metrics.json'))

@@ -133,6 +133,11 @@ class TrainConfig:
                                 "anyway)")
     seed:int = option(42, "random seed of the weights, the shuffling, the augmentation and dropout (the reference: "
                       "42)", above(0))
+    val_size:int = option(0, "training images held out as a validation split, stratified by class and drawn with "
+                          "--seed; best.pt is then chosen on it (0: none, as the reference, which chooses on the test "
+                          "set)", above(0))
+    test_at_end:bool = option(False, "with --val-size: evaluate the test set after the last epoch only (otherwise "
+                              "every epoch, for the log; it never chooses best.pt)")
     dataset:str = option('cifar100', "cifar100; or an offline set, synthetic (a learnable fixture) or digits "
                          "(scikit-learn's real handwritten digits): their accuracies say nothing about CIFAR-100",
                          choices=tuple(DATASETS))
@@ -160,6 +165,14 @@ class TrainConfig:
     def __post_init__(self):
         for f in fields(self):
             setattr(self, f.name, _checked(f, getattr(self, f.name)))
+        if self.test_at_end and not self.val_size:
+            raise ValueError("--test-at-end needs --val-size N: without a validation split the test set chooses "
+                             "best.pt, so it is evaluated every epoch.")
+
+    @property
+    def select_on(self):
+        "The split that chooses best.pt: 'val' with a validation split (--val-size), else 'test' (the reference)."
+        return 'val' if self.val_size else 'test'
 
     @property
     def data_root(self):
@@ -209,5 +222,5 @@ def config_diff(a:dict,                      # a config as a dict (asdict of a T
     def get(d, k):
         v = d.get(k, default.get(k))
         return list(v) if isinstance(v, (tuple, list)) else v
-    keys = sorted(set(a) | set(b))
+    keys = sorted((set(a) | set(b)) & set(default))   # fields only: config.json also records the validation split
     return [f"{k}: {get(a, k)!r} -> {get(b, k)!r}" for k in keys if k not in ignore and get(a, k) != get(b, k)]

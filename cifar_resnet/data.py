@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_data.ipynb #17b01d92
 from __future__ import annotations
-import pickle, warnings
+import dataclasses, pickle, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ import torch
 __all__ = ['CIFAR100_MEAN', 'CIFAR100_STD', 'CIFAR100_CLASSES', 'CIFAR100_COARSE_CLASSES', 'CIFAR100_SUPERCLASSES',
            'CIFAR100_FINE_TO_COARSE', 'DATASETS', 'normalize', 'denormalize', 'DatasetError', 'CIFAR100Data',
            'load_cifar100', 'make_synthetic_cifar100', 'default_data_dir', 'load_dataset', 'make_digits_cifar',
-           'epoch_seed', 'DeviceLoader']
+           'stratified_split', 'split_validation', 'epoch_seed', 'DeviceLoader']
 
 # %% ../nbs/03_data.ipynb #889ed2d7
 CIFAR100_MEAN = (0.5071, 0.4867, 0.4408)
@@ -96,6 +96,9 @@ class CIFAR100Data:
     train_coarse: torch.Tensor|None = None # int64 (N,) superclass labels, where the files have them
     test_coarse: torch.Tensor|None = None  # int64 (M,)
     coarse_classes: list|None = None       # superclass names (CIFAR-100: 20)
+    val_x: torch.Tensor|None = None        # uint8 images held out of the training set for validation (split_validation)
+    val_y: torch.Tensor|None = None        # their labels
+    val_indices: torch.Tensor|None = None  # their positions in the original training set
 
     @property
     def synthetic(self):
@@ -106,7 +109,8 @@ class CIFAR100Data:
         return '' if self.dataset == 'cifar100' else DATASETS[self.dataset]
 
     def __repr__(self):
-        return (f'{type(self).__name__}({DATASETS[self.dataset]}: train {tuple(self.train_x.shape)}, '
+        val = '' if self.val_x is None else f'validation {tuple(self.val_x.shape)}, '
+        return (f'{type(self).__name__}({DATASETS[self.dataset]}: train {tuple(self.train_x.shape)}, {val}'
                 f'test {tuple(self.test_x.shape)}, {len(self.classes)} classes)')
 
 # %% ../nbs/03_data.ipynb #2bc7c4aa
@@ -345,6 +349,42 @@ def make_digits_cifar(root:str|Path,         # folder in which to write cifar-10
     splits = {s: (x[m], y[m], None) for s, m in (('train', ~test), ('test', test))}
     meta = {'fine_label_names': [str(c) for c in range(10)], 'dataset': 'digits'}
     return _write_cifar_files(root, splits, meta)
+
+# %% ../nbs/03_data.ipynb #2dc9c214
+def stratified_split(labels:torch.Tensor, # int64 (N,) class labels of the training set
+                     n:int,               # how many images to hold out
+                     seed:int):           # the run's seed: the same split on every rank and every resume
+    "(kept, held-out) sorted indices: n images held out, each class's count within one image of its share."
+    counts = torch.bincount(labels)
+    present = counts.nonzero().flatten()
+    most = len(labels) - len(present)
+    if not 0 < n <= most:
+        raise ValueError(f"--val-size {n}: must be between 1 and {most} (the {len(labels)} training images less "
+                         f"one per class, which each class keeps for training).")
+    g = torch.Generator().manual_seed(seed)
+    share = counts.double() * n / len(labels)
+    k = share.floor().long()
+    perm = present[torch.randperm(len(present), generator=g)]                 # ties between remainders: at random
+    by_remainder = perm[torch.sort(share[perm] - k[perm], descending=True, stable=True).indices]
+    room = by_remainder[k[by_remainder] < counts[by_remainder] - 1]            # classes that can give one more
+    k[room[:n - int(k.sum())]] += 1
+    held = [torch.nonzero(labels == c).flatten() for c in present.tolist()]
+    held = [idx[torch.randperm(len(idx), generator=g)[:k[c]]] for c, idx in zip(present.tolist(), held)]
+    val = torch.cat(held).sort().values
+    keep = torch.ones(len(labels), dtype=torch.bool)
+    keep[val] = False
+    return keep.nonzero().flatten(), val
+
+# %% ../nbs/03_data.ipynb #59117a09
+def split_validation(data:CIFAR100Data, # the dataset, its training set whole
+                     n:int,             # training images to hold out for validation
+                     seed:int):         # the run's seed
+    "data with n training images moved to a validation split, stratified by class (stratified_split)."
+    kept, val = stratified_split(data.train_y, n, seed)
+    coarse = data.train_coarse
+    return dataclasses.replace(data, train_x=data.train_x[kept], train_y=data.train_y[kept],
+                               train_coarse=None if coarse is None else coarse[kept],
+                               val_x=data.train_x[val], val_y=data.train_y[val], val_indices=val)
 
 # %% ../nbs/03_data.ipynb #e2ac5512
 def epoch_seed(seed:int, # the run's seed

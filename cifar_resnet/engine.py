@@ -374,23 +374,32 @@ def train_batch(s:TrainState): # the run; s.x and s.y hold the raw batch
     s.sums += batch_sums(s.loss.detach(), s.logits.detach(), s.y_a, s.y_b, s.lam)
 
 # %% ../nbs/11_engine.ipynb #bdd2c6cc
+def _scores(s, split, data):
+    "split_loss, split_acc and split_top5 of the evaluated model on data (this rank's shard), over all ranks."
+    amp = s.amp_dtype if s.cfg.eval_amp else None
+    ev = test_sums(s.eval_model, *data, s.cfg.eval_batch_size, s.device, amp, s.cfg.channels_last, s.cfg.tta_flip,
+                   s.cfg.label_smoothing)
+    loss, hits1, hits5, n = all_reduce(ev, s.world).tolist()
+    return {f'{split}_loss': loss / n, f'{split}_acc': 100 * hits1 / n, f'{split}_top5': 100 * hits5 / n}
+
 def validate(s:TrainState,    # the run, at the end of an epoch
              test:tuple,      # (uint8 test images, labels): this rank's shard, on the device
              seconds:float,   # the epoch's training time
-             n0:float=0):     # images already counted in the epoch's sums when it started (a resumed epoch)
+             n0:float=0,      # images already counted in the epoch's sums when it started (a resumed epoch)
+             val:tuple=None): # (uint8 validation images, labels): this rank's shard, on the device; None: no split
     "Evaluate, append the epoch's history row and move the state to the next epoch (before/after_validate around)."
     s.event('before_validate')
     if not s.cfg.sync_bn:   # per-rank BN statistics: averaged, so every rank evaluates and saves the same
         average_buffers([s.model] + ([s.ema.module] if s.ema is not None else []), s.world)
     tot = all_reduce(s.sums.clone(), s.world).tolist()
-    amp = s.amp_dtype if s.cfg.eval_amp else None
-    ev = test_sums(s.eval_model, *test, s.cfg.eval_batch_size, s.device, amp, s.cfg.channels_last, s.cfg.tta_flip,
-                   s.cfg.label_smoothing)
-    ev = all_reduce(ev, s.world).tolist()
+    scores = _scores(s, 'val', val) if val is not None else {}
+    if val is None or not s.cfg.test_at_end or s.epoch + 1 == s.cfg.epochs:
+        scores.update(_scores(s, 'test', test))
+    else:
+        scores.update(dict.fromkeys(('test_loss', 'test_acc', 'test_top5'), math.nan))   # kept for the last epoch
     s.epoch, s.batch = s.epoch + 1, 0
     s.history.append(dict(epoch=s.epoch, train_loss=tot[0] / tot[3], train_acc=100 * tot[1] / tot[3],
-                          train_acc_mixed=100 * tot[2] / tot[3], test_loss=ev[0] / ev[3], test_acc=100 * ev[1] / ev[3],
-                          test_top5=100 * ev[2] / ev[3], lr=s.lr, time_s=seconds,
+                          train_acc_mixed=100 * tot[2] / tot[3], **scores, lr=s.lr, time_s=seconds,
                           images_per_s=(tot[3] - n0 * s.world) / seconds))
     s.sums.zero_()
     s.event('after_validate')
@@ -414,7 +423,8 @@ def _train_epoch(s, loader):
 def fit(s:TrainState,         # the run, where it stands (new or resumed)
         loader:DeviceLoader,  # this rank's training batches
         test:tuple,           # (uint8 test images, labels): this rank's shard, on the device
-        callbacks:list=()):   # Callbacks; everything but training happens in them
+        callbacks:list=(),    # Callbacks; everything but training happens in them
+        val:tuple=None):      # (uint8 validation images, labels): this rank's shard; None without a split
     "The training loop: from where s stands to the last epoch, telling the callbacks at each event."
     s.attach(callbacks)
     try:
@@ -424,7 +434,7 @@ def fit(s:TrainState,         # the run, where it stands (new or resumed)
             s.event('before_epoch')
             t0, n0 = time.perf_counter(), s.sums[3].item()
             _train_epoch(s, loader)
-            validate(s, test, time.perf_counter() - t0, n0)
+            validate(s, test, time.perf_counter() - t0, n0, val)
             s.event('after_epoch')
     except CancelFitException:
         s.event('after_cancel_fit')

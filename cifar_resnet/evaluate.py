@@ -151,11 +151,15 @@ def evaluate_checkpoint(model:nn.Module|str|Path, # a classifier, or a checkpoin
                         progress:bool=False,   # progress bar over the test set
                         name:str|None=None):   # what the model is called in titles (default: the file name, or 'model')
     "Evaluate a model on `data`'s test set in one float32 pass: every metric, calibration, the top losses, Grad-CAM."
+    chosen = None
     if isinstance(model, (str, Path)):
-        name = name or Path(model).name
-        model = load_for_eval(model, data, device)
+        name, ck = name or Path(model).name, read_model(model)
+        config = ck.config or None                              # a checkpoint of the trainer has its config
+        chosen = ck.metrics.get('selected_on') or (config and ('val' if config.get('val_size') else 'test'))
+        model = load_for_eval(ck, data, device)
     name, net = name or 'model', unwrap_model(model)            # a module runs where its parameters are
     metrics, logits, tta = test_set_metrics(net, data, batch_size, tta_flip, n_bootstrap, seed, progress, name)
+    metrics['selected_on'] = chosen                             # the split that chose the checkpoint, if it says
     y, sc = data.test_y.long().cpu(), superclasses(data)
     tl = _top_losses(net, data.test_x, y, logits, n_top_losses, target_layer, batch_size) if n_top_losses > 0 else None
     metrics['top_losses'] = [] if tl is None else [
@@ -370,6 +374,10 @@ def _headline(result):
             (smoothing, f"{m['loss_label_smoothing']:.4f}"),
             (f"expected calibration error ({m['ece_bins']} bins)", _pct(m['ece'], 2)),
             ('mean confidence', _pct(m['mean_confidence'], 2))]
+    chosen = {'val': 'the validation split (held out of training): this test accuracy is unbiased',
+              'test': 'the test set (as the reference): this test accuracy is optimistic'}.get(m.get('selected_on'))
+    if chosen:
+        rows.append(('checkpoint chosen on', chosen))
     if 'skipped' in s:
         rows.append(('superclasses', f"skipped: {s['skipped']}"))
     else:

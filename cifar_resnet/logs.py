@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_logs.ipynb #f6204d83
 from __future__ import annotations
-import csv, io, json
+import csv, io, json, math
 from pathlib import Path
 from .core import atomic_write
 
@@ -13,15 +13,20 @@ __all__ = ['history_markdown', 'write_logs', 'plot_history', 'read_log', 'plot_l
 
 # %% ../nbs/12_logs.ipynb #9168bac8
 _MD_COLS = [('Epoch', 'epoch', '{:d}'), ('Train Loss', 'train_loss', '{:.4f}'),
-            ('Train Acc (%)', 'train_acc', '{:.2f}'), ('Test Loss', 'test_loss', '{:.4f}'),
+            ('Train Acc (%)', 'train_acc', '{:.2f}'), ('Val Loss', 'val_loss', '{:.4f}'),
+            ('Val Acc (%)', 'val_acc', '{:.2f}'), ('Test Loss', 'test_loss', '{:.4f}'),
             ('Test Acc (%)', 'test_acc', '{:.2f}')]
 
-def history_markdown(history:list, # per-epoch dicts with epoch, train_loss, train_acc, test_loss, test_acc
+def _cell(fmt, v):
+    return '-' if isinstance(v, float) and math.isnan(v) else fmt.format(v)   # NaN: not evaluated that epoch
+
+def history_markdown(history:list, # per-epoch dicts with epoch, train_loss, train_acc, test_loss, test_acc (val_*)
                      note:str=''):  # what the data is when it is not CIFAR-100 (a dataset's note), in the title
-    "The history as a Markdown table in the reference's layout."
+    "The history as a Markdown table in the reference's layout (validation columns too when the run has a split)."
     title = "# Training log" + (f" ({note}: these accuracies say nothing about CIFAR-100)" if note else "")
-    rows = ['| ' + ' | '.join(c for c, _, _ in _MD_COLS) + ' |', '| ' + ' | '.join('----:' for _ in _MD_COLS) + ' |']
-    rows += ['| ' + ' | '.join(fmt.format(h[k]) for _, k, fmt in _MD_COLS) + ' |' for h in history]
+    cols = [c for c in _MD_COLS if not c[1].startswith('val_') or any(c[1] in h for h in history)]
+    rows = ['| ' + ' | '.join(c for c, _, _ in cols) + ' |', '| ' + ' | '.join('----:' for _ in cols) + ' |']
+    rows += ['| ' + ' | '.join(_cell(fmt, h[k]) for _, k, fmt in cols) + ' |' for h in history]
     return title + '\n\n' + '\n'.join(rows) + '\n'
 
 # %% ../nbs/12_logs.ipynb #70eddc1c
@@ -39,6 +44,13 @@ def write_logs(history:list,  # per-epoch dicts
     atomic_write(out / 'training_log.md', lambda f: f.write(history_markdown(history, note).encode()))
 
 # %% ../nbs/12_logs.ipynb #88d08af3
+def _curve(ax, epochs, history, key, label):
+    "One curve of the history, if it has any value of key; dots where it was evaluated on few epochs (--test-at-end)."
+    ys = [h.get(key, math.nan) for h in history]
+    shown = sum(not math.isnan(y) for y in ys)
+    if shown:
+        ax.plot(epochs, ys, label=label, marker='o' if shown < 2 or 2 * shown < len(ys) else None, ms=3)
+
 def plot_history(history:list, # per-epoch dicts (see train)
                  path=None,     # also save the figure here (PNG)
                  title:str=''): # figure title, e.g. the run name
@@ -46,11 +58,11 @@ def plot_history(history:list, # per-epoch dicts (see train)
     import matplotlib.pyplot as plt
     ep = [h['epoch'] for h in history]
     fig, axs = plt.subplots(1, 3, figsize=(9, 2.6), dpi=70)
-    for k, lab in (('train_loss', 'train'), ('test_loss', 'test')):
-        axs[0].plot(ep, [h[k] for h in history], label=lab)
-    for k, lab in (('train_acc', 'train'), ('test_acc', 'test top-1'), ('test_top5', 'test top-5')):
-        if history and k in history[0]:
-            axs[1].plot(ep, [h[k] for h in history], label=lab)
+    for k, lab in (('train_loss', 'train'), ('val_loss', 'validation'), ('test_loss', 'test')):
+        _curve(axs[0], ep, history, k, lab)
+    for k, lab in (('train_acc', 'train'), ('val_acc', 'validation top-1'), ('test_acc', 'test top-1'),
+                   ('test_top5', 'test top-5')):
+        _curve(axs[1], ep, history, k, lab)
     axs[2].plot(ep, [h['lr'] for h in history])
     for a, t in zip(axs, ('loss', 'accuracy (%)', 'learning rate (last step of epoch)')):
         a.set_title(t, fontsize=9)
@@ -66,6 +78,7 @@ def plot_history(history:list, # per-epoch dicts (see train)
 
 # %% ../nbs/12_logs.ipynb #7d614a09
 _REFERENCE_NAMES = {'epoch': 'epoch', 'train loss': 'train_loss', 'train acc (%)': 'train_acc',
+                    'val loss': 'val_loss', 'val acc (%)': 'val_acc',
                     'test loss': 'test_loss', 'test acc (%)': 'test_acc', 'test top-5 (%)': 'test_top5', 'lr': 'lr'}
 
 def _num(v):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_train.ipynb #cb82e9bf
 from __future__ import annotations
-import os, errno, json, tempfile, contextlib, warnings
+import os, errno, json, math, tempfile, contextlib, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
@@ -12,7 +12,7 @@ from torch import nn
 from .core import atomic_write
 from .cli import cli_parser, run_cli, resolve_device
 from .model import read_checkpoint
-from .data import DATASETS
+from .data import DATASETS, CIFAR100Data, split_validation
 from .config import TrainConfig, TrainError, config_diff
 from .distributed import dist_info, barrier, on_rank0, load_data
 from .engine import Callback, CancelBatchException, CancelFitException, fit, check_resumable, build_state
@@ -77,9 +77,28 @@ def check_run_folder(out:Path,         # the (locked, writable) run folder
                              "another --out; nothing was overwritten.")
     return path
 
-def _write_config(out:Path, cfg:TrainConfig):
-    "config.json of a new run, written once its data has loaded (a run that cannot start leaves no trace)."
-    atomic_write(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=1).encode()))
+def _write_config(out:Path, cfg:TrainConfig, data:CIFAR100Data):
+    "config.json of a new run, written once its data has loaded; it records the validation split's images too."
+    text = json.dumps(asdict(cfg), indent=1)
+    if data.val_indices is not None:                       # on one line: 5,000 indices for a usual CIFAR-100 split
+        text = text[:-2] + f',\n "val_indices": {json.dumps(data.val_indices.tolist())}\n}}'
+    atomic_write(out / 'config.json', lambda f: f.write(text.encode()))
+
+def _split(cfg:TrainConfig, data:CIFAR100Data, out:Path):
+    "data with its validation split (--val-size), the same images as config.json records when the run has one."
+    if not cfg.val_size:
+        return data
+    try:
+        data = split_validation(data, cfg.val_size, cfg.seed)
+    except ValueError as e:
+        raise TrainError(f"{e} The training set has {len(data.train_y)} images.") from None
+    conf = out / 'config.json'
+    recorded = json.loads(conf.read_text()).get('val_indices') if conf.is_file() else None
+    if recorded is not None and recorded != data.val_indices.tolist():
+        raise TrainError(f"The validation split drawn now differs from the one {conf} records (has the training set "
+                         "changed?): resuming would train on validation images. Restore the data, or start a new "
+                         "run in another --out.")
+    return data
 
 # %% ../nbs/14_train.ipynb #922024a4
 @dataclass
@@ -92,6 +111,7 @@ class TrainResult:
     model:nn.Module
     dataset:str = 'cifar100'   # a key of DATASETS
     epochs:int = 0             # the epochs of the recipe (0: those of the history)
+    select_on:str = 'test'     # the split that chose best.pt: val (--val-size) or test (the reference)
 
     @property
     def synthetic(self):
@@ -103,7 +123,8 @@ class TrainResult:
 
     @property
     def best(self):
-        return max(self.history, key=lambda h: h['test_acc']) if self.history else None
+        "The epoch that best.pt holds: the best top-1 on the choosing split."
+        return max(self.history, key=lambda h: h[f'{self.select_on}_acc']) if self.history else None
 
     @property
     def finished(self):
@@ -115,8 +136,12 @@ class TrainResult:
             return f"TrainResult(out={self.out}, no epochs)"
         done = self.history[-1]['epoch']
         left = '' if self.finished else f' of {self.epochs}, stopped early: --resume continues'
-        return (f"TrainResult(out={self.out}, epochs={done}{left}, best test top-1 {b['test_acc']:.2f}% "
-                f"(top-5 {b['test_top5']:.2f}%) at epoch {b['epoch']}{tag})")
+        test = f"test top-1 {b['test_acc']:.2f}% (top-5 {b['test_top5']:.2f}%)"
+        if self.select_on == 'val':
+            test = 'test at the end' if math.isnan(b['test_acc']) else test
+            return (f"TrainResult(out={self.out}, epochs={done}{left}, best val top-1 {b['val_acc']:.2f}% at epoch "
+                    f"{b['epoch']}, {test}{tag})")
+        return f"TrainResult(out={self.out}, epochs={done}{left}, best {test} at epoch {b['epoch']}{tag})"
 
 # %% ../nbs/14_train.ipynb #cb0d0d0b
 @contextlib.contextmanager
@@ -156,23 +181,24 @@ def _train(cfg, resume, callbacks, held):
         held.enter_context(run_lock(out))
         return check_run_folder(out, cfg, resume)
     ckpt_path = on_rank0(prepare, rank, world)
-    data = load_data(cfg, rank, local_rank, barrier(world))
+    data = _split(cfg, load_data(cfg, rank, local_rank, barrier(world)), out)
     sd = on_rank0(lambda: read_checkpoint(ckpt_path) if ckpt_path else None, rank, world)
     if sd is not None:
         check_resumable(sd, str(ckpt_path), cfg, world, device)                   # before anything is written
     cbs = default_callbacks(cfg, data, rank) + callbacks                  # a missing package stops here
     if rank == 0 and not (out / 'config.json').exists():
-        _write_config(out, cfg)                                           # the run can start: now it leaves a trace
+        _write_config(out, cfg, data)                                     # the run can start: now it leaves a trace
     with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []), _determinism(cfg.deterministic):
         s, loader = build_state(cfg, data, device, rank, world)
         if sd is not None:
             s.load_state_dict(sd, str(ckpt_path))
         s.net = _wrapped(s.model, cfg, device, world)
         test = data.test_x[rank::world].to(device), data.test_y[rank::world].to(device)
-        fit(s, loader, test, cbs)
+        val = None if data.val_x is None else (data.val_x[rank::world].to(device), data.val_y[rank::world].to(device))
+        fit(s, loader, test, cbs, val)
     barrier(world)()
     paths = [out / n if (out / n).exists() else None for n in ('best.pt', 'last.pt')]
-    return TrainResult(s.history, out, *paths, s.eval_model, data.dataset, cfg.epochs)
+    return TrainResult(s.history, out, *paths, s.eval_model, data.dataset, cfg.epochs, cfg.select_on)
 
 def train(cfg:TrainConfig,   # the recipe
           resume=None,        # None: a new run; True: continue from the last.pt of cfg.out; or a checkpoint path
