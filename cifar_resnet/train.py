@@ -127,6 +127,17 @@ class TrainResult:
         return max(self.history, key=lambda h: h[f'{self.select_on}_acc']) if self.history else None
 
     @property
+    def best_test(self):
+        "(top-1, top-5) in percent of best.pt on the test set: its epoch's, or metrics.json's (--test-at-end); or None."
+        b, final = self.best, self.out / 'metrics.json'
+        if b is not None and not math.isnan(b['test_acc']):
+            return b['test_acc'], b['test_top5']
+        if final.is_file():
+            m = json.loads(final.read_text())
+            return 100 * m['top1'], 100 * m['top5']
+        return None
+
+    @property
     def finished(self):
         return bool(self.history) and self.history[-1]['epoch'] >= self.epochs
 
@@ -136,9 +147,10 @@ class TrainResult:
             return f"TrainResult(out={self.out}, no epochs)"
         done = self.history[-1]['epoch']
         left = '' if self.finished else f' of {self.epochs}, stopped early: --resume continues'
-        test = f"test top-1 {b['test_acc']:.2f}% (top-5 {b['test_top5']:.2f}%)"
+        test = self.best_test
+        test = (f"test top-1 {test[0]:.2f}% (top-5 {test[1]:.2f}%)" if test else
+                "its test accuracy comes at the end (--test-at-end)")
         if self.select_on == 'val':
-            test = 'test at the end' if math.isnan(b['test_acc']) else test
             return (f"TrainResult(out={self.out}, epochs={done}{left}, best val top-1 {b['val_acc']:.2f}% at epoch "
                     f"{b['epoch']}, {test}{tag})")
         return f"TrainResult(out={self.out}, epochs={done}{left}, best {test} at epoch {b['epoch']}{tag})"
