@@ -247,9 +247,8 @@ class RunGroup:
 def _level(level):
     return f'{100 * level:g}%'
 
-def _ci(d, unit=''):
-    lo, hi = d['ci']
-    return f"{lo:.2f}{unit} to {hi:.2f}{unit}"
+def _ci(d):
+    return f"{d['ci'][0]:.2f} to {d['ci'][1]:.2f}"
 
 @dataclass(repr=False)
 class RunsSummary:
