@@ -262,6 +262,8 @@ class RunsSummary:
 
     def verdict(self, which:str='final'): # 'final' or 'best'
         "The Welch test of one figure in plain words: a difference beyond noise, or within it."
+        if not self.welch:
+            raise ValueError("A verdict compares two groups: summarise them with summarize_runs(folders, vs=...).")
         w, (a, b) = self.welch[which], (g.name for g in self.groups)
         d, p, lv = w['difference'], w['p_value'], _level(self.level)
         if w['t'] is None:
@@ -333,7 +335,7 @@ def summarize_runs(folders:list,           # run folders of one recipe with diff
             if not diff:
                 msgs.append(f"{a.name} and {b.name} are one recipe: the test compares seeds with seeds.")
     for m in msgs:
-        warnings.warn(m)
+        warnings.warn(m, stacklevel=2)
     return RunsSummary(gs, level, welch, diff, _data_note([r for g in gs for r in g.runs]), msgs)
 
 # %% ../nbs/16a_runs.ipynb #36b4c5e3
