@@ -19,6 +19,7 @@ from .metrics import (Superclasses, superclasses, test_set_metrics, bootstrap_ci
                                   dump_json, plot_per_class, plot_superclass_confusion, plot_reliability)
 from .gradcam import grad_cam, cam_panels
 from .plots import mosaic, prediction_label
+from .runs import add_runs_flags, runs_cli
 
 # %% auto #0
 __all__ = ['FIGURES', 'TopLosses', 'EvalResult', 'load_for_eval', 'evaluate_checkpoint', 'Figure', 'figures_for',
@@ -497,11 +498,11 @@ def _figure_names(spec):
         raise ValueError(f"--figures: unknown figure {unknown[0]!r}; choose all, none or some of {','.join(FIGURES)}.")
     return names
 
-def eval_command(checkpoint:str,           # the checkpoint to evaluate (any layout read_model reads)
+def eval_command(checkpoint:str|None=None, # the checkpoint to evaluate (any layout read_model reads; not with --runs)
                  compare:str|None=None,    # a second checkpoint to compare with on the same images (the reference's)
                  dataset:Literal[tuple(DATASETS)]|None=None, # the test set (default: the checkpoint's, else cifar100)
                  data_dir:str|None=None,   # folder holding cifar-100-python/ (default: data, or data/DATASET offline)
-                 out:str='eval',           # folder for report.md, metrics.json and the figures
+                 out:str|None=None,        # folder for the report, JSON and figures (default: eval; --runs: eval/runs)
                  device:str='auto',        # auto (CUDA if available), cpu, cuda, cuda:N, mps
                  batch_size:int=500,       # images per forward pass
                  tta_flip:bool=False,      # also measure flip test-time augmentation (an image and its mirror averaged)
@@ -511,7 +512,7 @@ def eval_command(checkpoint:str,           # the checkpoint to evaluate (any lay
                  figures:str='all',        # the pictures to draw: all, none, or names of FIGURES joined by commas
                  progress:bool=True):      # show progress bars
     "Evaluate a checkpoint (and compare it with a second one), write the report: (result, comparison or None, paths)."
-    out = Path(out)
+    out = Path(out or 'eval')
     for flag, v, least in (('--batch-size', batch_size, 1), ('--bootstrap', bootstrap, 1),
                            ('--top-losses', top_losses, 0)):
         if v < least:
@@ -538,13 +539,18 @@ def eval_command(checkpoint:str,           # the checkpoint to evaluate (any lay
 
 # %% ../nbs/17_evaluate.ipynb #e0a1cx81
 def eval_cli(argv:list|None=None): # arguments (default: sys.argv[1:])
-    "Console script `cifar_resnet_eval`: one flag per parameter of `eval_command`; prints the headline figures."
+    "Console script `cifar_resnet_eval`: a flag per parameter of `eval_command`, and --runs, --vs; prints the summary."
     prog = 'cifar_resnet_eval'
     p = cli_parser(prog, 'Evaluate a checkpoint on a test set: per-class and superclass accuracy, confusions, '
                    'calibration, flip TTA, a bootstrap interval for top-1, the worst mistakes with Grad-CAM, and a '
                    'paired comparison with a second checkpoint. Writes report.md, metrics.json and PNG figures to '
-                   '--out.', eval_command)
-    args = vars(p.parse_args(argv))
+                   '--out. With --runs (and --vs) instead: several training runs summarised (mean, spread and '
+                   "t-interval of their test accuracy; Welch's test between two recipes), no checkpoint evaluated.",
+                   eval_command)
+    args = vars(add_runs_flags(p).parse_args(argv))
+    if args['runs'] or args['vs']:
+        return runs_cli(prog, args)                              # the several-runs report (16a_runs)
+    del args['runs'], args['vs']
     res, cmp, paths = run_cli(prog, eval_command, args, errors=(ValueError, TypeError, OSError))  # FileNotFoundError
     print(f'{prog}: {res!r}')
     if cmp:

@@ -12,35 +12,63 @@ from .model import unwrap_model
 from .gradcam import CAM_METHODS, conv_layer_names, resolve_layer, explorer_figure
 from .evaluate import EvalResult, class_figure
 from .logs import read_log, plot_logs
+from .runs import plot_groups
 
 # %% auto #0
 __all__ = ['log_explorer', 'gradcam_explorer', 'class_browser']
 
 # %% ../nbs/18_widgets.ipynb #559fc145
-def log_explorer(sources,        # list of run folders or log files, or a dict name -> path
-                 dpi:int=100):   # resolution of the plots
-    "An ipywidgets explorer of training logs: choose runs, metrics and an epoch range; the plot at its natural size."
-    import ipywidgets as W
+def _groups_of(sources):
+    "name -> [(run label, path)]: a path is a run of its own, a list of paths a group (its runs labelled group/run)."
+    label = lambda p: Path(p).stem if Path(p).is_file() else Path(p).name
     if not isinstance(sources, dict):
-        sources = {Path(p).stem if Path(p).is_file() else Path(p).name: p for p in sources}
-    if not sources:
-        raise ValueError("No training logs given: pass run folders or log files (a list, or a dict name -> path).")
-    logs = {k: read_log(v) for k, v in sources.items()}
-    metrics = list(dict.fromkeys(k for rows in logs.values() for k, v in rows[0].items()
+        sources = {label(p): p for p in sources}
+    return {name: [(f'{name}/{label(p)}', p) for p in v] if isinstance(v, (list, tuple)) else [(name, v)]
+            for name, v in sources.items()}
+
+def log_explorer(sources,        # run folders or log files: a list, a dict name -> path, or name -> list of paths
+                 dpi:int=100):   # resolution of the plots
+    "An ipywidgets explorer of training logs: runs, or groups as a mean in a band; metrics and an epoch range."
+    import ipywidgets as W
+    groups = _groups_of(sources)
+    if not groups or not all(groups.values()):
+        raise ValueError("No training logs given: pass run folders or log files (a list, a dict name -> path, or a "
+                         "dict name -> list of paths for a group of runs).")
+    logs = {run: read_log(p) for members in groups.values() for run, p in members}
+    members = {g: [run for run, _ in m] for g, m in groups.items()}
+    metrics = list(dict.fromkeys(k for rows in logs.values() for r in rows for k, v in r.items()
                                  if k != 'epoch' and isinstance(v, (int, float))))
     epochs = [r['epoch'] for rows in logs.values() for r in rows]
-    runs_w = W.SelectMultiple(options=list(logs), value=tuple(logs), description='runs', rows=min(6, len(logs)))
+    grouped = any(m != [g] for g, m in members.items())
+    show_w = W.ToggleButtons(options=('runs', 'groups'), value='groups' if grouped else 'runs', description='show',
+                             tooltips=('each run as a line', "each group: its runs' mean, in a band from lowest to "
+                                       'highest'))
+    names = lambda: list(members) if show_w.value == 'groups' else list(logs)
+    runs_w = W.SelectMultiple(options=names(), value=tuple(names()), description=show_w.value, rows=min(6, len(logs)))
     shown = tuple(m for m in ('test_acc', 'test_loss') if m in metrics) or (metrics[0],)
     mets_w = W.SelectMultiple(options=metrics, value=shown, description='metrics', rows=min(6, len(metrics)))
     ep_w = W.IntRangeSlider(value=(min(epochs), max(epochs)), min=min(epochs), max=max(epochs), description='epochs')
-    image = W.Image(format='png')
-    box = W.VBox([W.HBox([runs_w, mets_w]), ep_w, image])
+    image, busy = W.Image(format='png'), [False]
+    box = W.VBox([show_w, W.HBox([runs_w, mets_w]), ep_w, image])
     def redraw(*_):
-        box.fig = plot_logs(logs, runs_w.value, mets_w.value, ep_w.value, dpi)
+        if busy[0]:
+            return
+        if show_w.value == 'groups':
+            runs = {g: [logs[r] for r in m] for g, m in members.items()}
+            box.fig = plot_groups(runs, runs_w.value, mets_w.value, ep_w.value, dpi)
+        else:
+            box.fig = plot_logs(logs, runs_w.value, mets_w.value, ep_w.value, dpi)
         figure_to_image(box.fig, image)
+    def reshow(*_):
+        busy[0] = True                                  # one redraw, once the list shows the runs or the groups
+        runs_w.options, runs_w.description = names(), show_w.value
+        runs_w.value = tuple(names())
+        busy[0] = False
+        redraw()
     for w in (runs_w, mets_w, ep_w):
         w.observe(redraw, 'value')
-    box.logs, box.runs, box.metrics, box.epochs, box.image = logs, runs_w, mets_w, ep_w, image
+    show_w.observe(reshow, 'value')
+    box.logs, box.show, box.runs, box.metrics, box.epochs, box.image = logs, show_w, runs_w, mets_w, ep_w, image
     redraw()
     return box
 
