@@ -17,6 +17,7 @@ from .config import TrainConfig, TrainError, config_diff
 from .distributed import dist_info, barrier, on_rank0, load_data
 from .engine import Callback, CancelBatchException, CancelFitException, fit, check_resumable, build_state
 from .callbacks import default_callbacks
+from .lr_find import lr_find_command
 
 # %% auto #0
 __all__ = ['run_lock', 'check_run_folder', 'TrainResult', 'train', 'train_arg_parser', 'train_cli']
@@ -248,7 +249,7 @@ def _disk_full(out:Path, e:OSError):
 
 # %% ../nbs/14_train.ipynb #7975c9dc
 def train_arg_parser():
-    "The cifar_resnet_train parser: one flag per TrainConfig field (cli_parser), and --resume."
+    "The cifar_resnet_train parser: one flag per TrainConfig field (cli_parser), --resume and --lr-find."
     p = cli_parser('cifar_resnet_train',
                    "Train a CIFAR ResNet with the reference's recipe (ResNet-18, CIFAR-100, 150 epochs, SGD+OneCycle, "
                    "label smoothing, CutMix, AMP on CUDA). Writes config.json, best.pt, last.pt, log.csv, "
@@ -257,12 +258,24 @@ def train_arg_parser():
                    TrainConfig)
     p.add_argument('--resume', nargs='?', const=True, default=None, metavar='CHECKPOINT',
                    help="continue the run in --out from its last.pt (or from CHECKPOINT), exactly where it stopped")
+    p.add_argument('--lr-find', nargs='?', const=200, default=None, type=int, metavar='STEPS',
+                   help="instead of training, run the LR range test on a new run of this recipe: STEPS batches "
+                        "(default 200) at rates from 1e-5 to 10; writes lr_find.csv and lr_find.png into --out "
+                        "and prints the suggested --lr")
+    p.add_argument('--lr-find-range', nargs=2, type=float, default=(1e-5, 10.0), metavar=('START', 'END'),
+                   help="the rates of the first and the last batch of --lr-find (default 1e-5 10)")
     return p
 
 def train_cli(argv=None): # arguments (default: sys.argv[1:])
     "Console script cifar_resnet_train: parse the flags, check them, train, print where the results are."
     args = vars(train_arg_parser().parse_args(argv))
-    resume = args.pop('resume')
+    resume, lr_steps, lr_range = args.pop('resume'), args.pop('lr_find'), args.pop('lr_find_range')
+    if lr_steps is not None:
+        if resume:
+            train_arg_parser().error("--lr-find tests a new run: drop --resume")
+        find = lambda **kw: lr_find_command(TrainConfig(**kw), lr_steps, *lr_range)
+        run_cli('cifar_resnet_train', find, args)
+        return
     res = run_cli('cifar_resnet_train', lambda **kw: train(TrainConfig(**kw), resume=resume), args,
                   interrupted=lambda: _resume_hint(Path(args['out'])))
     if dist_info()[0] == 0:
