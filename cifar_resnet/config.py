@@ -137,7 +137,7 @@ class TrainConfig:
                           "--seed; best.pt is then chosen on it (0: none, as the reference, which chooses on the test "
                           "set)", above(0))
     test_at_end:bool = option(False, "with --val-size: evaluate the test set after the last epoch only (otherwise "
-                              "every epoch, for the log; it never chooses best.pt)")
+                              "every epoch, for the log; it never chooses best.pt)", resumable=True)
     dataset:str = option('cifar100', "cifar100; or an offline set, synthetic (a learnable fixture) or digits "
                          "(scikit-learn's real handwritten digits): their accuracies say nothing about CIFAR-100",
                          choices=tuple(DATASETS))

@@ -366,8 +366,9 @@ def stratified_split(labels:torch.Tensor, # int64 (N,) class labels of the train
     k = share.floor().long()
     perm = present[torch.randperm(len(present), generator=g)]                 # ties between remainders: at random
     by_remainder = perm[torch.sort(share[perm] - k[perm], descending=True, stable=True).indices]
-    room = by_remainder[k[by_remainder] < counts[by_remainder] - 1]            # classes that can give one more
-    k[room[:n - int(k.sum())]] += 1
+    while int(k.sum()) < n:                             # one more from each class in turn, while it keeps one image
+        room = by_remainder[k[by_remainder] < counts[by_remainder] - 1]
+        k[room[:n - int(k.sum())]] += 1
     held = [torch.nonzero(labels == c).flatten() for c in present.tolist()]
     held = [idx[torch.randperm(len(idx), generator=g)[:k[c]]] for c, idx in zip(present.tolist(), held)]
     val = torch.cat(held).sort().values

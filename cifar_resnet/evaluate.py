@@ -140,7 +140,7 @@ def _top_losses(net, x, y, logits, k, target_layer, batch_size):
     maps = torch.cat([cam(i) for i in range(0, len(idx), batch_size)])
     return TopLosses(idx, x[idx].cpu(), y[idx], pred, conf.float(), loss[idx].float(), maps)
 
-def evaluate_checkpoint(model:nn.Module|str|Path, # a classifier, or a checkpoint file (checked by load_for_eval)
+def evaluate_checkpoint(model:nn.Module|str|Path|ModelCheckpoint, # a classifier, a checkpoint file, or one read
                         data:CIFAR100Data,     # the test set, its class names, superclasses and note
                         batch_size:int=500,    # images per forward pass
                         device=None,           # where a checkpoint file's model runs (default: CUDA when available)
@@ -153,8 +153,9 @@ def evaluate_checkpoint(model:nn.Module|str|Path, # a classifier, or a checkpoin
                         name:str|None=None):   # what the model is called in titles (default: the file name, or 'model')
     "Evaluate a model on `data`'s test set in one float32 pass: every metric, calibration, the top losses, Grad-CAM."
     chosen = None
-    if isinstance(model, (str, Path)):
-        name, ck = name or Path(model).name, read_model(model)
+    if isinstance(model, (str, Path, ModelCheckpoint)):                # checked by load_for_eval
+        ck = model if isinstance(model, ModelCheckpoint) else read_model(model)
+        name = name or ck.path.name
         config = ck.config or None                              # a checkpoint of the trainer has its config
         chosen = ck.metrics.get('selected_on') or (config and ('val' if config.get('val_size') else 'test'))
         model = load_for_eval(ck, data, device)
@@ -524,13 +525,13 @@ def eval_command(checkpoint:str|None=None, # the checkpoint to evaluate (any lay
     other = resolve_checkpoint(compare, '--compare') if compare else None
     name, root = resolve_data(dataset, data_dir, ck, existing=True)
     data = load_dataset(name, root, create=name == 'cifar100')   # CIFAR-100 is downloaded when missing
-    model = load_for_eval(ck, data, dev)
+    load_for_eval(ck, data, dev)                                  # both checked before either is evaluated
     base = load_for_eval(other, data, dev) if other else None
     names = [Path(c).name for c in (checkpoint, compare) if c]
     if len(names) == 2 and names[0] == names[1]:
         names = [checkpoint, compare]
     kw = dict(batch_size=batch_size, tta_flip=tta_flip, n_bootstrap=bootstrap, seed=seed, progress=progress)
-    res = evaluate_checkpoint(model, data, n_top_losses=top_losses, name=str(names[0]), **kw)
+    res = evaluate_checkpoint(ck, data, device=dev, n_top_losses=top_losses, name=str(names[0]), **kw)
     cmp = None
     if base is not None:
         cmp = compare_results(res, evaluate_checkpoint(base, data, n_top_losses=0, name=str(names[1]), **kw),

@@ -128,11 +128,11 @@ def read_log(path:str|Path): # a run folder, log.csv, *.jsonl, or a Markdown log
 
 # %% ../nbs/12_logs.ipynb #843adadd
 def _log_points(rows, metric, epochs):
-    "(epochs, values) of metric in a run's rows, within epochs (first, last) when given; non-numbers left out."
+    "(epochs, values) of metric in a run's rows, within epochs (first, last) when given; non-numbers, NaN left out."
     def wanted(r):
         v = r.get(metric)
         in_range = epochs is None or epochs[0] <= r['epoch'] <= epochs[1]
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and in_range
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v) and in_range
     pts = [(r['epoch'], r[metric]) for r in rows if wanted(r)]
     return [e for e, _ in pts], [v for _, v in pts]
 

@@ -12,7 +12,7 @@ import torch
 from .core import atomic_write
 from .model import unwrap_model
 from .cli import resolve_device, check_out_dir
-from .data import DATASETS, DeviceLoader
+from .data import DATASETS, DeviceLoader, split_validation
 from .config import TrainConfig, TrainError
 from .distributed import load_data
 from .engine import TrainState, build_state, train_batch
@@ -71,8 +71,8 @@ def valley(lrs:list,    # the rates of the sweep, increasing
 # %% ../nbs/13a_lr_find.ipynb #c4265c5b
 def minimum(lrs:list,    # the rates of the sweep, increasing
             losses:list): # the smoothed loss at each rate
-    "A tenth of the rate of the lowest smoothed loss (fastai's minimum)."
-    return float(lrs[int(np.argmin(losses))]) / 10
+    "A tenth of the rate of the lowest smoothed loss (fastai's minimum), never below the sweep's first rate."
+    return max(float(lrs[int(np.argmin(losses))]) / 10, float(lrs[0]))
 
 # %% ../nbs/13a_lr_find.ipynb #b61518c8
 SUGGESTIONS = {'valley': valley, 'steepest': steepest, 'minimum': minimum}   # name -> f(lrs, smoothed losses)
@@ -243,6 +243,11 @@ def lr_find_command(cfg:TrainConfig,     # the recipe (its data, model, augmenta
     except ValueError as e:
         raise TrainError(str(e)) from None
     data = load_data(cfg)
+    if cfg.val_size:                                   # the images a run would train on, its validation split held out
+        try:
+            data = split_validation(data, cfg.val_size, cfg.seed)
+        except ValueError as e:
+            raise TrainError(str(e)) from None
     with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []):   # the caller's RNG untouched
         s, loader = build_state(cfg, data, device)
         result = lr_find(s, loader, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps)

@@ -267,7 +267,9 @@ class RunsSummary:
         w, (a, b) = self.welch[which], (g.name for g in self.groups)
         d, p, lv = w['difference'], w['p_value'], _level(self.level)
         if w['t'] is None:
-            return f"every run of both groups has the same {which} accuracy ({a} - {b} = {d:+.2f} points): no spread"
+            same = "the groups do not differ" if d == 0 else f"the groups differ by {d:+.2f} points ({a} - {b})"
+            return (f"no spread within either group (each run of a group has the same {which} accuracy): {same}, "
+                    "with nothing to test it against; train with other seeds")
         ci = f"{lv} CI {w['ci'][0]:+.2f} to {w['ci'][1]:+.2f}"
         if p < 1 - self.level:
             more = 'higher' if d > 0 else 'lower'

@@ -92,7 +92,7 @@ def _split(cfg:TrainConfig, data:CIFAR100Data, out:Path):
     try:
         data = split_validation(data, cfg.val_size, cfg.seed)
     except ValueError as e:
-        raise TrainError(f"{e} The training set has {len(data.train_y)} images.") from None
+        raise TrainError(str(e)) from None
     conf = out / 'config.json'
     recorded = json.loads(conf.read_text()).get('val_indices') if conf.is_file() else None
     if recorded is not None and recorded != data.val_indices.tolist():
@@ -194,10 +194,11 @@ def _train(cfg, resume, callbacks, held):
         held.enter_context(run_lock(out))
         return check_run_folder(out, cfg, resume)
     ckpt_path = on_rank0(prepare, rank, world)
-    data = _split(cfg, load_data(cfg, rank, local_rank, barrier(world)), out)
+    data = load_data(cfg, rank, local_rank, barrier(world))
     sd = on_rank0(lambda: read_checkpoint(ckpt_path) if ckpt_path else None, rank, world)
     if sd is not None:
         check_resumable(sd, str(ckpt_path), cfg, world, device)                   # before anything is written
+    data = _split(cfg, data, out)
     cbs = default_callbacks(cfg, data, rank) + callbacks                  # a missing package stops here
     if rank == 0 and not (out / 'config.json').exists():
         _write_config(out, cfg, data)                                     # the run can start: now it leaves a trace
@@ -262,7 +263,7 @@ def train_arg_parser():
                    help="instead of training, run the LR range test on a new run of this recipe: STEPS batches "
                         "(default 200) at rates from 1e-5 to 10; writes lr_find.csv and lr_find.png into --out "
                         "and prints the suggested --lr")
-    p.add_argument('--lr-find-range', nargs=2, type=float, default=(1e-5, 10.0), metavar=('START', 'END'),
+    p.add_argument('--lr-find-range', nargs=2, type=float, default=None, metavar=('START', 'END'),
                    help="the rates of the first and the last batch of --lr-find (default 1e-5 10)")
     return p
 
@@ -270,10 +271,13 @@ def train_cli(argv=None): # arguments (default: sys.argv[1:])
     "Console script cifar_resnet_train: parse the flags, check them, train, print where the results are."
     args = vars(train_arg_parser().parse_args(argv))
     resume, lr_steps, lr_range = args.pop('resume'), args.pop('lr_find'), args.pop('lr_find_range')
+    if lr_steps is None and lr_range is not None:
+        train_arg_parser().error("--lr-find-range goes with --lr-find: add --lr-find, or drop --lr-find-range")
     if lr_steps is not None:
         if resume:
             train_arg_parser().error("--lr-find tests a new run: drop --resume")
-        find = lambda **kw: lr_find_command(TrainConfig(**kw), lr_steps, *lr_range)
+        sweep = dict(zip(('start_lr', 'end_lr'), lr_range or ()))      # default: lr_find_command's range
+        find = lambda **kw: lr_find_command(TrainConfig(**kw), lr_steps, **sweep)
         run_cli('cifar_resnet_train', find, args)
         return
     res = run_cli('cifar_resnet_train', lambda **kw: train(TrainConfig(**kw), resume=resume), args,

@@ -12,7 +12,7 @@ from .model import unwrap_model
 from .gradcam import CAM_METHODS, conv_layer_names, resolve_layer, explorer_figure
 from .evaluate import EvalResult, class_figure
 from .logs import read_log, plot_logs
-from .runs import plot_groups
+from .runs import plot_groups, _run_name
 
 # %% auto #0
 __all__ = ['log_explorer', 'gradcam_explorer', 'class_browser']
@@ -20,11 +20,14 @@ __all__ = ['log_explorer', 'gradcam_explorer', 'class_browser']
 # %% ../nbs/18_widgets.ipynb #559fc145
 def _groups_of(sources):
     "name -> [(run label, path)]: a path is a run of its own, a list of paths a group (its runs labelled group/run)."
-    label = lambda p: Path(p).stem if Path(p).is_file() else Path(p).name
-    if not isinstance(sources, dict):
-        sources = {label(p): p for p in sources}
-    return {name: [(f'{name}/{label(p)}', p) for p in v] if isinstance(v, (list, tuple)) else [(name, v)]
-            for name, v in sources.items()}
+    named = sources.items() if isinstance(sources, dict) else [(_run_name(p), p) for p in sources]
+    groups = [(name, [(f'{name}/{_run_name(p)}', p) for p in v] if isinstance(v, (list, tuple)) else [(name, v)])
+              for name, v in named]
+    labels = [run for _, members in groups for run, _ in members]
+    twice = sorted({r for r in labels if labels.count(r) > 1})
+    if twice:
+        raise ValueError(f"Two runs are both called {twice[0]!r}: give a dict name -> path to name them apart.")
+    return dict(groups)
 
 def log_explorer(sources,        # run folders or log files: a list, a dict name -> path, or name -> list of paths
                  dpi:int=100):   # resolution of the plots
@@ -45,7 +48,7 @@ def log_explorer(sources,        # run folders or log files: a list, a dict name
                                        'highest'))
     names = lambda: list(members) if show_w.value == 'groups' else list(logs)
     runs_w = W.SelectMultiple(options=names(), value=tuple(names()), description=show_w.value, rows=min(6, len(logs)))
-    shown = tuple(m for m in ('test_acc', 'test_loss') if m in metrics) or (metrics[0],)
+    shown = tuple(m for m in ('val_acc', 'test_acc', 'test_loss') if m in metrics) or (metrics[0],)
     mets_w = W.SelectMultiple(options=metrics, value=shown, description='metrics', rows=min(6, len(metrics)))
     ep_w = W.IntRangeSlider(value=(min(epochs), max(epochs)), min=min(epochs), max=max(epochs), description='epochs')
     image, busy = W.Image(format='png'), [False]
