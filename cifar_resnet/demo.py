@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_demo.ipynb #c1eaa5e7
 from __future__ import annotations
-import atexit, base64, functools, re, shutil, signal, sys, tempfile, threading, uuid
+import functools, re, shutil, signal, sys, threading, uuid
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -15,13 +15,13 @@ from .core import pick_device
 from .cli import cli_parser, run_cli, resolve_data
 from .model import create_model, read_model, unwrap_model
 from .data import CIFAR100_CLASSES, DATASETS, normalize, default_data_dir
-from .data import load_cifar100, load_dataset, make_synthetic_cifar100
-from .images import CIFAR_SIZE, ImageError, to_cifar
+from .data import load_dataset
+from .images import CIFAR_SIZE, ImageError, to_cifar, payload_source, cam_overlay, example_images
+from .images import examples_source
 
 # %% auto #0
 __all__ = ['UNTRAINED_NOTE', 'MAX_K', 'MAX_MISTAKES', 'TOP_CLASS', 'MAX_FILE_SIZE', 'SPACE_APP', 'Prediction', 'Predictor',
-           'cam_overlay', 'example_images', 'analyse', 'confident_mistakes', 'make_demo', 'launch_demo', 'export_space',
-           'demo_command', 'demo_cli']
+           'analyse', 'confident_mistakes', 'make_demo', 'launch_demo', 'export_space', 'demo_command', 'demo_cli']
 
 # %% ../nbs/16_demo.ipynb #fc4ce795
 UNTRAINED_NOTE = 'UNTRAINED weights: random predictions, not a trained model'
@@ -134,18 +134,6 @@ class Predictor:
     def __repr__(self):
         return f"Predictor({len(self.classes)} classes on {self.device}{', ' + self.note if self.note else ''})"
 
-# %% ../nbs/16_demo.ipynb #66124f2c
-def cam_overlay(image:np.ndarray,  # (H, W, 3) uint8: the picture the model saw
-                heat:np.ndarray,   # (H, W) Grad-CAM map in [0, 1]
-                scale:int=8,       # enlargement (32x32 -> 256x256 by default)
-                alpha:float=0.5,   # weight of the heat map
-                cmap:str='jet'):   # matplotlib colour map
-    "`cam_panels`' overlay as uint8 (H*scale, W*scale, 3): the picture enlarged (nearest), the map (bilinear) over it."
-    from cifar_resnet.gradcam import cam_panels
-    panels = cam_panels(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1), torch.as_tensor(heat),
-                        scale=scale, alpha=alpha, cmap=cmap)
-    return (panels.overlay.clip(0, 1) * 255).round().astype(np.uint8)
-
 # %% ../nbs/16_demo.ipynb #1dd6af55
 MAX_K = 10          # the app's top-k slider goes up to this many classes
 MAX_MISTAKES = 48   # the mistakes tab shows at most this many images
@@ -211,51 +199,9 @@ def explain(self:Predictor, image, # one image of any kind to_cifar takes
     pred = Prediction([self.classes[j] for j in i.tolist()], p.tolist(), i.tolist(), seen[0], self.note)
     return pred, r.maps[0].cpu().numpy(), int(r.classes[0])
 
-# %% ../nbs/16_demo.ipynb #7bc3764d
-def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ (CIFAR-100 or an offline set)
-                   n:int=8,                  # how many images (each from another class)
-                   out_dir:str|Path|None=None): # where to write the PNGs (default: a temporary folder, gone at exit)
-    "Write `n` test images of different classes as PNG files; returns their paths."
-    try:
-        data = load_cifar100(data_dir, download=False)
-    except (FileNotFoundError, ValueError):
-        with tempfile.TemporaryDirectory(prefix='cifar_resnet_synthetic_') as d:
-            data = load_cifar100(make_synthetic_cifar100(d, n_train=100, n_test=100), download=False)
-    if out_dir is None:
-        out_dir = tempfile.mkdtemp(prefix='cifar_resnet_examples_')
-        atexit.register(shutil.rmtree, out_dir, True)        # the server's lifetime: gone when the process ends
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths, labels, k = [], data.test_y.tolist(), len(data.classes)
-    for c in [c for c in range(0, k, max(1, k // n)) if c in labels][:n]:
-        p = out / f'{data.dataset}_{len(paths):02d}_{data.classes[c]}.png'
-        Image.fromarray(data.test_x[labels.index(c)].permute(1, 2, 0).numpy()).save(p)
-        paths.append(p)
-    return paths
-
-# %% ../nbs/16_demo.ipynb #08f42332
-def _examples_source(paths):
-    "Where example images (named `<dataset>_NN_<class>.png`) come from, in words."
-    ds = Path(paths[0]).name.split('_')[0] if paths else 'cifar100'
-    return 'the CIFAR-100 test set' if ds not in DATASETS or ds == 'cifar100' else f"the test set of {DATASETS[ds]}"
-
 # %% ../nbs/16_demo.ipynb #ef4f209c
 TOP_CLASS = 'top class'  # the class picker's default: explain the predicted class
 MAX_FILE_SIZE = '20mb'   # uploads larger than this are refused by the server
-
-def _source(payload):
-    "The file (path or bytes) inside a Gradio image payload; None when there is none."
-    if isinstance(payload, (str, Path)) or payload is None:
-        return payload or None
-    if not isinstance(payload, dict):
-        return None
-    url = payload.get('url') or ''
-    if payload.get('path') or not url.startswith('data:'):
-        return payload.get('path') or None
-    try:
-        return base64.b64decode(url.split(',', 1)[1], validate=True)
-    except Exception:
-        raise ImageError("The pasted image data is not valid base64: paste or upload the picture again.") from None
 
 # %% ../nbs/16_demo.ipynb #3d6292a6
 def _check_controls(k, opacity):
@@ -277,7 +223,7 @@ def analyse(predictor:Predictor, # the model
     "(Prediction, Grad-CAM overlay, the 32x32 input upscaled, status text) of one image in one pass; raises `ImageError`s."
     k, opacity = _check_controls(k, opacity)
     layer = predictor.check_layer(layer)
-    src = _source(payload)
+    src = payload_source(payload)
     if src is None:
         raise ImageError("No image: upload a picture, paste one or take one with the webcam.")
     pred, heat, c = predictor.explain(src, None if cam_class in (None, '', TOP_CLASS) else cam_class, k, layer)
@@ -408,7 +354,7 @@ def make_demo(predictor:Predictor,     # the model to serve
         return pred.to_dict(), *pictures, status
 
     def run_if_any(payload, *controls):   # automatic updates: a cleared input clears the outputs quietly
-        return run(payload, *controls) if _source(payload) is not None else (None, None, None, '')
+        return run(payload, *controls) if payload_source(payload) is not None else (None, None, None, '')
 
     @_app_errors(gr)
     def mistakes(n=12, layer=None, opacity=0.5):
@@ -432,7 +378,7 @@ def make_demo(predictor:Predictor,     # the model to serve
                     button = gr.Button('Classify', variant='primary', elem_id='classify')
                     if examples:
                         gr.Examples(examples, inputs=image, examples_per_page=len(examples),
-                                    label='Examples from ' + _examples_source(examples))
+                                    label='Examples from ' + examples_source(examples))
                 with gr.Column():
                     label = gr.Label(num_top_classes=kmax, label=label_title, elem_id='top5')
                     status = gr.Markdown(elem_id='status')
@@ -526,7 +472,7 @@ def export_space(checkpoint:str|Path, # a trained checkpoint (any layout load_ch
     (out / 'app.py').write_text(SPACE_APP)
     (out / 'requirements.txt').write_text('\n'.join(_requirements()) + '\n')
     note = f"\n**{predictor.note}.**\n" if predictor.note else ''
-    source = _examples_source(ex)
+    source = examples_source(ex)
     facts = ', '.join(f'{k} {v}' for k, v in predictor.info.items() if k != 'checkpoint') or 'weights only'
     (out / 'README.md').write_text(f"""---
 title: {title}
