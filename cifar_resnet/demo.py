@@ -210,7 +210,8 @@ def _check_controls(k, opacity):
     if not (number(k) and k == int(k) and 1 <= k <= MAX_K):
         raise ValueError(f"k (how many top classes to show) must be a whole number from 1 to {MAX_K}; got {k!r}.")
     if not (number(opacity) and 0 <= opacity <= 1):
-        raise ValueError(f"opacity must be a number from 0 (the picture only) to 1 (the heat map only); got {opacity!r}.")
+        raise ValueError(f"opacity must be a number from 0 (the picture only) to 1 (the heat map only); "
+                         f"got {opacity!r}.")
     return int(k), float(opacity)
 
 # %% ../nbs/16_demo.ipynb #7c75bf7d
@@ -220,7 +221,7 @@ def analyse(predictor:Predictor, # the model
             k:int=5,             # classes in the label, 1 to MAX_K
             layer:str|None=None, # conv layer to explain (one of predictor.layers); None: layer4[-1].conv2
             opacity:float=0.5):  # weight of the heat map over the picture: 0 (the picture only) to 1 (the map only)
-    "(Prediction, Grad-CAM overlay, the 32x32 input upscaled, status text) of one image in one pass; raises `ImageError`s."
+    "(Prediction, Grad-CAM overlay, the 32x32 input upscaled, status text) of one image, one pass; raises ImageErrors."
     k, opacity = _check_controls(k, opacity)
     layer = predictor.check_layer(layer)
     src = payload_source(payload)
@@ -244,7 +245,7 @@ def _examples_dir(predictor, data_dir):
 # %% ../nbs/16_demo.ipynb #e0fa1e5f
 def _test_set(predictor, data_dir):
     "(the checkpoint's test set, '') from data_dir or its dataset's folder; (None, what is missing and how to get it)."
-    name, root = resolve_data(predictor.info.get('dataset'), data_dir)   # a dataset this library does not know: its error
+    name, root = resolve_data(predictor.info.get('dataset'), data_dir)   # an unknown dataset: resolve_data's error
     try:
         return load_dataset(name, root, create=False), ''   # another set in the folder: load_dataset's DatasetError
     except FileNotFoundError:
@@ -280,7 +281,7 @@ def confident_mistakes(predictor:Predictor, # the model
     idx = wrong[conf[wrong].argsort(descending=True, stable=True)][:int(n)]
     x = normalize(data.test_x[idx].to(predictor.device))
     with predictor.lock:
-        maps = grad_cam(predictor.model, x, layer, classes=pred[idx].to(predictor.device)).maps.cpu() if len(idx) else []
+        maps = grad_cam(predictor.model, x, layer, classes=pred[idx].to(x.device)).maps.cpu() if len(idx) else []
     images = data.test_x[idx].permute(0, 2, 3, 1).numpy()
     items = [(cam_overlay(im, m.numpy(), scale=4, alpha=opacity),
               f"{data.classes[data.test_y[i]]} → {predictor.classes[pred[i]]} ({conf[i]:.0%})")
@@ -318,9 +319,9 @@ def _header(predictor):
     facts = ', '.join([src] + [f"{key} {i[key]}" for key in ('dataset', 'epoch') if key in i])
     text = (f"# {_title(predictor)}\n"
             f"Upload, paste or photograph a picture. The network, made for the 32x32 images of CIFAR-100, names "
-            f"the most likely of its {len(predictor.classes)} classes; Grad-CAM shows where, at the layer you choose, it "
-            f"found the evidence for a class; the last picture is the 32x32 image it actually saw. The *Mistakes* tab "
-            f"shows the test images it was most sure of and got wrong.  \n*Model: {facts}.*")
+            f"the most likely of its {len(predictor.classes)} classes; Grad-CAM shows where, at the layer you choose, "
+            f"it found the evidence for a class; the last picture is the 32x32 image it actually saw. The *Mistakes* "
+            f"tab shows the test images it was most sure of and got wrong.  \n*Model: {facts}.*")
     return text + (f"\n\n## Warning: {predictor.note}." if predictor.note else '')
 
 def _app_errors(gr):
@@ -339,7 +340,7 @@ def _app_errors(gr):
 
 def make_demo(predictor:Predictor,     # the model to serve
               examples:list|None=None, # example image paths; None: from data_dir (see example_images)
-              data_dir:str|Path|None=None, # the test set's folder: examples (when None) and mistakes (default: dataset's)
+              data_dir:str|Path|None=None, # the test set's folder, for examples (if None) and mistakes (default: own)
               k:int=5):                # classes in the label at first (the slider goes from 1 to MAX_K)
     "The Gradio app: image in; top-k label, Grad-CAM overlay (layer, opacity) and the 32x32 input out; a mistakes tab."
     gr = _gradio()
@@ -509,7 +510,7 @@ def demo_command(checkpoint:str|None=None, # trained checkpoint, e.g. runs/refer
                  host:str='127.0.0.1',     # interface to bind: 127.0.0.1 is this machine only; 0.0.0.0 the network
                  port:int|None=None,       # port (default: $GRADIO_SERVER_PORT or the first free one from 7860)
                  share:bool=False,         # also create a public gradio.live link (needs internet)
-                 data_dir:str|None=None,   # the example images' folder (default: the checkpoint's dataset's)
+                 data_dir:str|None=None,   # the test set's folder: examples, mistakes (default: the dataset's)
                  device:str='auto',        # auto (CUDA when available), cpu, cuda, cuda:1, ...
                  untrained:bool=False,     # run without a checkpoint, with random weights (says so everywhere)
                  space:str|None=None,      # write a Hugging Face Space for the checkpoint here instead of serving
