@@ -202,7 +202,7 @@ def grad_cam(model:nn.Module,  # a network (DDP/DataParallel/torch.compile wrapp
     x = x.detach().to(_model_device(net, x.device))
     outs = []
     hook = _record_from(layer, outs)
-    try:   # no graph before the layer (a pass as cheap as inference up to it); its output on, a leaf: frozen weights work
+    try:   # no graph before the layer (as cheap as inference up to it); a leaf from its output on: frozen weights work
         with eval_mode(net), torch.inference_mode(False), torch.no_grad():
             logits = net(x)
             if len(outs) != 1:
