@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_demo.ipynb #c1eaa5e7
 from __future__ import annotations
-import atexit, base64, re, shutil, signal, sys, tempfile, threading, uuid
+import functools, re, shutil, signal, sys, threading, uuid
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -12,15 +12,16 @@ import torch
 from PIL import Image
 from fastcore.basics import patch
 from .core import pick_device
-from .cli import cli_parser, run_cli
+from .cli import cli_parser, run_cli, resolve_data
 from .model import create_model, read_model, unwrap_model
 from .data import CIFAR100_CLASSES, DATASETS, normalize, default_data_dir
-from .data import load_cifar100, make_synthetic_cifar100
-from .images import CIFAR_SIZE, ImageError, to_cifar
+from .data import load_dataset
+from .images import CIFAR_SIZE, ImageError, to_cifar, payload_source, cam_overlay, example_images
+from .images import examples_source
 
 # %% auto #0
-__all__ = ['UNTRAINED_NOTE', 'TOP_CLASS', 'MAX_FILE_SIZE', 'SPACE_APP', 'Prediction', 'Predictor', 'cam_overlay',
-           'example_images', 'analyse', 'make_demo', 'launch_demo', 'export_space', 'demo_command', 'demo_cli']
+__all__ = ['UNTRAINED_NOTE', 'MAX_K', 'MAX_MISTAKES', 'TOP_CLASS', 'MAX_FILE_SIZE', 'SPACE_APP', 'Prediction', 'Predictor',
+           'analyse', 'confident_mistakes', 'make_demo', 'launch_demo', 'export_space', 'demo_command', 'demo_cli']
 
 # %% ../nbs/16_demo.ipynb #fc4ce795
 UNTRAINED_NOTE = 'UNTRAINED weights: random predictions, not a trained model'
@@ -133,17 +134,38 @@ class Predictor:
     def __repr__(self):
         return f"Predictor({len(self.classes)} classes on {self.device}{', ' + self.note if self.note else ''})"
 
-# %% ../nbs/16_demo.ipynb #66124f2c
-def cam_overlay(image:np.ndarray,  # (H, W, 3) uint8: the picture the model saw
-                heat:np.ndarray,   # (H, W) Grad-CAM map in [0, 1]
-                scale:int=8,       # enlargement (32x32 -> 256x256 by default)
-                alpha:float=0.5,   # weight of the heat map
-                cmap:str='jet'):   # matplotlib colour map
-    "`cam_panels`' overlay as uint8 (H*scale, W*scale, 3): the picture enlarged (nearest), the map (bilinear) over it."
-    from cifar_resnet.gradcam import cam_panels
-    panels = cam_panels(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1), torch.as_tensor(heat),
-                        scale=scale, alpha=alpha, cmap=cmap)
-    return (panels.overlay.clip(0, 1) * 255).round().astype(np.uint8)
+# %% ../nbs/16_demo.ipynb #1dd6af55
+MAX_K = 10          # the app's top-k slider goes up to this many classes
+MAX_MISTAKES = 48   # the mistakes tab shows at most this many images
+
+@patch(as_prop=True)
+def layers(self:Predictor):
+    "Dotted names of the model's conv layers, in definition order: the layers the app can explain."
+    from cifar_resnet.gradcam import conv_layer_names
+    return conv_layer_names(self.model)
+
+@patch(as_prop=True)
+def default_layer(self:Predictor):
+    "The reference's Grad-CAM layer, layer4[-1].conv2, by its dotted name (another model's last conv layer)."
+    from cifar_resnet.gradcam import resolve_layer
+    try:
+        return resolve_layer(self.model)[0]
+    except ValueError:
+        return self.layers[-1]
+
+@patch
+def check_layer(self:Predictor, layer:str|None=None): # a conv layer: layer4.1.conv2 or layer4[-1].conv2; None: default
+    "The dotted name of one of the model's conv layers; a one-line `ValueError` that lists them otherwise."
+    from cifar_resnet.gradcam import resolve_layer
+    if layer is None or layer == '':
+        return self.default_layer
+    try:
+        name = resolve_layer(self.model, layer)[0] if isinstance(layer, str) else None
+    except ValueError:
+        name = None
+    if name not in self.layers:
+        raise ValueError(f"Unknown layer {layer!r}: pick one of the model's conv layers ({', '.join(self.layers)}).")
+    return name
 
 # %% ../nbs/16_demo.ipynb #c0c89733
 def _resolve_class(classes, target):
@@ -160,90 +182,114 @@ def _resolve_class(classes, target):
 @patch
 def explain(self:Predictor, image, # one image of any kind to_cifar takes
             target=None,           # class to explain: name, index, or None for the top class
-            k:int=5):              # classes in the prediction
-    "(top-k `Prediction`, Grad-CAM map (32, 32) in [0, 1], index of the explained class) for one image."
+            k:int=5,               # classes in the prediction
+            layer:str|None=None):  # conv layer to explain (one of Predictor.layers); None: layer4[-1].conv2
+    "(top-k `Prediction`, Grad-CAM map (32, 32) in [0, 1], index of the explained class) from one pass over one image."
     from cifar_resnet.gradcam import grad_cam
     if _is_batch(image):
         raise ValueError("explain takes one image; call it once per image, or use predict for a batch.")
     self._check_k(k)
+    layer = self.check_layer(layer)
     target = _resolve_class(self.classes, target)
     seen, _ = self.preprocess(image)
     x = normalize(torch.from_numpy(seen).permute(0, 3, 1, 2).to(self.device))
     with self.lock:
-        r = grad_cam(self.model, x, classes=target)
+        r = grad_cam(self.model, x, layer, classes=target)
     p, i = r.probs[0].cpu().topk(k)
     pred = Prediction([self.classes[j] for j in i.tolist()], p.tolist(), i.tolist(), seen[0], self.note)
     return pred, r.maps[0].cpu().numpy(), int(r.classes[0])
-
-# %% ../nbs/16_demo.ipynb #7bc3764d
-def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ (CIFAR-100 or an offline set)
-                   n:int=8,                  # how many images (each from another class)
-                   out_dir:str|Path|None=None): # where to write the PNGs (default: a temporary folder, gone at exit)
-    "Write `n` test images of different classes as PNG files; returns their paths."
-    try:
-        data = load_cifar100(data_dir, download=False)
-    except (FileNotFoundError, ValueError):
-        with tempfile.TemporaryDirectory(prefix='cifar_resnet_synthetic_') as d:
-            data = load_cifar100(make_synthetic_cifar100(d, n_train=100, n_test=100), download=False)
-    if out_dir is None:
-        out_dir = tempfile.mkdtemp(prefix='cifar_resnet_examples_')
-        atexit.register(shutil.rmtree, out_dir, True)        # the server's lifetime: gone when the process ends
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths, labels, k = [], data.test_y.tolist(), len(data.classes)
-    for c in [c for c in range(0, k, max(1, k // n)) if c in labels][:n]:
-        p = out / f'{data.dataset}_{len(paths):02d}_{data.classes[c]}.png'
-        Image.fromarray(data.test_x[labels.index(c)].permute(1, 2, 0).numpy()).save(p)
-        paths.append(p)
-    return paths
-
-# %% ../nbs/16_demo.ipynb #08f42332
-def _examples_source(paths):
-    "Where example images (named `<dataset>_NN_<class>.png`) come from, in words."
-    ds = Path(paths[0]).name.split('_')[0] if paths else 'cifar100'
-    return 'the CIFAR-100 test set' if ds not in DATASETS or ds == 'cifar100' else f"the test set of {DATASETS[ds]}"
 
 # %% ../nbs/16_demo.ipynb #ef4f209c
 TOP_CLASS = 'top class'  # the class picker's default: explain the predicted class
 MAX_FILE_SIZE = '20mb'   # uploads larger than this are refused by the server
 
-def _source(payload):
-    "The file (path or bytes) inside a Gradio image payload; None when there is none."
-    if isinstance(payload, (str, Path)) or payload is None:
-        return payload or None
-    if not isinstance(payload, dict):
-        return None
-    url = payload.get('url') or ''
-    if payload.get('path') or not url.startswith('data:'):
-        return payload.get('path') or None
-    try:
-        return base64.b64decode(url.split(',', 1)[1], validate=True)
-    except Exception:
-        raise ImageError("The pasted image data is not valid base64: paste or upload the picture again.") from None
+# %% ../nbs/16_demo.ipynb #3d6292a6
+def _check_controls(k, opacity):
+    "(k, opacity) as int and float when k is a whole number from 1 to MAX_K and opacity in [0, 1]; else a ValueError."
+    number = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    if not (number(k) and k == int(k) and 1 <= k <= MAX_K):
+        raise ValueError(f"k (how many top classes to show) must be a whole number from 1 to {MAX_K}; got {k!r}.")
+    if not (number(opacity) and 0 <= opacity <= 1):
+        raise ValueError(f"opacity must be a number from 0 (the picture only) to 1 (the heat map only); "
+                         f"got {opacity!r}.")
+    return int(k), float(opacity)
 
 # %% ../nbs/16_demo.ipynb #7c75bf7d
 def analyse(predictor:Predictor, # the model
             payload,             # a Gradio image payload (dict with a path), or a path / bytes
             cam_class:str|None=TOP_CLASS, # class whose Grad-CAM to show (a name, or TOP_CLASS)
-            k:int=5):            # classes in the label
-    "(Prediction, Grad-CAM overlay, the 32x32 input upscaled, status text) for one image; raises `ImageError`s."
-    src = _source(payload)
+            k:int=5,             # classes in the label, 1 to MAX_K
+            layer:str|None=None, # conv layer to explain (one of predictor.layers); None: layer4[-1].conv2
+            opacity:float=0.5):  # weight of the heat map over the picture: 0 (the picture only) to 1 (the map only)
+    "(Prediction, Grad-CAM overlay, the 32x32 input upscaled, status text) of one image, one pass; raises ImageErrors."
+    k, opacity = _check_controls(k, opacity)
+    layer = predictor.check_layer(layer)
+    src = payload_source(payload)
     if src is None:
         raise ImageError("No image: upload a picture, paste one or take one with the webcam.")
-    pred, heat, c = predictor.explain(src, None if cam_class in (None, '', TOP_CLASS) else cam_class, k)
+    pred, heat, c = predictor.explain(src, None if cam_class in (None, '', TOP_CLASS) else cam_class, k, layer)
     seen = np.asarray(Image.fromarray(pred.image).resize((256, 256), Image.NEAREST))
     acc = predictor.class_accuracy[pred.indices[0]] if predictor.class_accuracy else None
     known = f"; the model gets {acc:.0%} of this class's test images right" if acc is not None else ''
-    status = (f"Top class **{pred.classes[0]}** ({pred.probs[0]:.1%} confident{known}). Grad-CAM: where the network "
-              f"found evidence for **{predictor.classes[c]}**.")
+    status = (f"Top class **{pred.classes[0]}** ({pred.probs[0]:.1%} confident{known}). Grad-CAM at `{layer}`: where "
+              f"the network found evidence for **{predictor.classes[c]}**.")
     if pred.note:
         status = f"**Warning: {pred.note}.** " + status
-    return pred, cam_overlay(pred.image, heat), seen, status
+    return pred, cam_overlay(pred.image, heat, alpha=opacity), seen, status
 
 # %% ../nbs/16_demo.ipynb #4c0254c7
 def _examples_dir(predictor, data_dir):
     "`data_dir`, or where the dataset the checkpoint was trained on lives by default (`default_data_dir`)."
     return data_dir if data_dir is not None else default_data_dir(predictor.info.get('dataset') or 'cifar100')
+
+# %% ../nbs/16_demo.ipynb #e0fa1e5f
+def _test_set(predictor, data_dir):
+    "(the checkpoint's test set, '') from data_dir or its dataset's folder; (None, what is missing and how to get it)."
+    name, root = resolve_data(predictor.info.get('dataset'), data_dir)   # an unknown dataset: resolve_data's error
+    try:
+        return load_dataset(name, root, create=False), ''   # another set in the folder: load_dataset's DatasetError
+    except FileNotFoundError:
+        pass
+    get = f"python -c \"from cifar_resnet.data import load_dataset; load_dataset('{name}', '{root}')\""
+    return None, (f"The test set is not on disk: no {DATASETS[name]} in `{root / 'cifar-100-python'}`. Put it there "
+                  f"(`{get}` downloads or writes it) and restart the demo, or start it with `--data-dir FOLDER`.")
+
+def _test_logits(predictor, data):
+    "The model's logits of data's test images, computed once per test set and kept on the predictor."
+    cache = predictor.__dict__.setdefault('_test_logits', {})
+    key = (data.dataset, len(data.test_y), int(data.test_y.sum()))
+    if key not in cache:
+        cache[key] = predictor.logits(data.test_x.permute(0, 2, 3, 1).numpy())
+    return cache[key]
+
+def confident_mistakes(predictor:Predictor, # the model
+                       data_dir:str|Path|None=None, # folder of the checkpoint's test set (default: its dataset's)
+                       n:int=12,            # how many mistakes to show, 1 to MAX_MISTAKES
+                       layer:str|None=None, # conv layer of the Grad-CAM maps; None: layer4[-1].conv2
+                       opacity:float=0.5):  # weight of the heat maps over the pictures, 0 to 1
+    "The `n` most confident mistakes on the test set as (overlay, caption) pairs, and a status line in Markdown."
+    from cifar_resnet.gradcam import grad_cam
+    if not (isinstance(n, (int, float)) and not isinstance(n, bool) and n == int(n) and 1 <= n <= MAX_MISTAKES):
+        raise ValueError(f"n (how many mistakes to show) must be a whole number from 1 to {MAX_MISTAKES}; got {n!r}.")
+    _, opacity = _check_controls(1, opacity)
+    layer = predictor.check_layer(layer)
+    data, missing = _test_set(predictor, data_dir)
+    if data is None:
+        return [], missing
+    conf, pred = _test_logits(predictor, data).softmax(-1).max(1)
+    wrong = (pred != data.test_y).nonzero()[:, 0]
+    idx = wrong[conf[wrong].argsort(descending=True, stable=True)][:int(n)]
+    x = normalize(data.test_x[idx].to(predictor.device))
+    with predictor.lock:
+        maps = grad_cam(predictor.model, x, layer, classes=pred[idx].to(x.device)).maps.cpu() if len(idx) else []
+    images = data.test_x[idx].permute(0, 2, 3, 1).numpy()
+    items = [(cam_overlay(im, m.numpy(), scale=4, alpha=opacity),
+              f"{data.classes[data.test_y[i]]} → {predictor.classes[pred[i]]} ({conf[i]:.0%})")
+             for im, m, i in zip(images, maps, idx.tolist())]
+    status = (f"The {len(items)} most confident of the {len(wrong):,} mistakes on the {len(data.test_y):,} test images "
+              f"of {DATASETS[data.dataset]}: true class → predicted class (confidence); Grad-CAM of the predicted "
+              f"class at `{layer}`.")
+    return items, (f"**Warning: {predictor.note}.** " if predictor.note else '') + status
 
 # %% ../nbs/16_demo.ipynb #b4616396
 def _gradio():
@@ -266,63 +312,98 @@ def _title(predictor):
     blocks = getattr(predictor.model, 'arch', {}).get('num_blocks')
     return f"CIFAR-100 ResNet-{2 * sum(blocks) + 2}" if blocks else 'CIFAR-100 ResNet'
 
-def _header(predictor, k=5):
+def _header(predictor):
     "The page's Markdown header: title, what the app does, the checkpoint's facts and any warning."
     i = predictor.info
     src = f"checkpoint `{Path(i['checkpoint']).name}`" if i.get('checkpoint') else 'no checkpoint'
     facts = ', '.join([src] + [f"{key} {i[key]}" for key in ('dataset', 'epoch') if key in i])
     text = (f"# {_title(predictor)}\n"
             f"Upload, paste or photograph a picture. The network, made for the 32x32 images of CIFAR-100, names "
-            f"the {k} most likely of its {len(predictor.classes)} classes; Grad-CAM shows where it found the "
-            f"evidence for a class; the last picture is the 32x32 image it actually saw.  \n*Model: {facts}.*")
+            f"the most likely of its {len(predictor.classes)} classes; Grad-CAM shows where, at the layer you choose, "
+            f"it found the evidence for a class; the last picture is the 32x32 image it actually saw. The *Mistakes* "
+            f"tab shows the test images it was most sure of and got wrong.  \n*Model: {facts}.*")
     return text + (f"\n\n## Warning: {predictor.note}." if predictor.note else '')
+
+def _app_errors(gr):
+    "A decorator: the function's bad inputs and values become the app's error messages (gr.Error), not tracebacks."
+    def decorate(fn):
+        @functools.wraps(fn)   # Gradio reads the parameters (and their defaults) from the signature
+        def run(*args):
+            try:
+                return fn(*args)
+            except ImageError as e:
+                raise gr.Error(str(e), title='Cannot use this input', print_exception=False) from None
+            except ValueError as e:
+                raise gr.Error(str(e), title='Invalid request', print_exception=False) from None
+        return run
+    return decorate
 
 def make_demo(predictor:Predictor,     # the model to serve
               examples:list|None=None, # example image paths; None: from data_dir (see example_images)
-              data_dir:str|Path|None=None, # with examples None: the test images' folder (default: the dataset's)
-              k:int=5):                # classes in the label
-    "The Gradio app: image in; top-k label, Grad-CAM overlay with class picker and the 32x32 input out."
+              data_dir:str|Path|None=None, # the test set's folder, for examples (if None) and mistakes (default: own)
+              k:int=5):                # classes in the label at first (the slider goes from 1 to MAX_K)
+    "The Gradio app: image in; top-k label, Grad-CAM overlay (layer, opacity) and the 32x32 input out; a mistakes tab."
     gr = _gradio()
     examples = example_images(_examples_dir(predictor, data_dir)) if examples is None else [str(p) for p in examples]
-    label_title = f'Top-{k}' + (f' ({predictor.note})' if predictor.note else '')
+    kmax = min(MAX_K, len(predictor.classes))
+    label_title = 'Top classes' + (f' ({predictor.note})' if predictor.note else '')
 
-    def run(payload, cam_class):
-        try:
-            pred, overlay, seen, status = analyse(predictor, payload, cam_class, k)
-        except ImageError as e:
-            raise gr.Error(str(e), title='Cannot use this input', print_exception=False) from None
-        except ValueError as e:
-            raise gr.Error(str(e), title='Invalid request', print_exception=False) from None
+    @_app_errors(gr)
+    def run(payload, cam_class, top_k=k, layer=None, opacity=0.5):
+        pred, overlay, seen, status = analyse(predictor, payload, cam_class, top_k, layer, opacity)
         pictures = _unique_png(overlay, 'Grad-CAM overlay'), _unique_png(seen, 'the 32x32 input, 8x')
         return pred.to_dict(), *pictures, status
 
-    def run_if_any(payload, cam_class):   # automatic updates: a cleared input clears the outputs quietly
-        return run(payload, cam_class) if _source(payload) is not None else (None, None, None, '')
+    def run_if_any(payload, *controls):   # automatic updates: a cleared input clears the outputs quietly
+        return run(payload, *controls) if payload_source(payload) is not None else (None, None, None, '')
+
+    @_app_errors(gr)
+    def mistakes(n=12, layer=None, opacity=0.5):
+        items, status = confident_mistakes(predictor, data_dir, n, layer, opacity)
+        return [(_unique_png(a, 'Grad-CAM of a mistake'), c) for a, c in items], status
 
     with gr.Blocks(title=_title(predictor), delete_cache=(3600, 3600)) as demo:   # drop outputs older than 1 h, hourly
-        gr.Markdown(_header(predictor, k), elem_id='header')
+        gr.Markdown(_header(predictor), elem_id='header')
         with gr.Row():
-            with gr.Column():
-                image = gr.Image(type='filepath', image_mode=None, sources=['upload', 'clipboard', 'webcam'],
-                                 label='Your image', height=300, elem_id='input-image')
-                cam_class = gr.Dropdown([TOP_CLASS] + predictor.classes, value=TOP_CLASS, label='Grad-CAM for class',
-                                        elem_id='cam-class')
-                button = gr.Button('Classify', variant='primary', elem_id='classify')
-                if examples:
-                    gr.Examples(examples, inputs=image, examples_per_page=len(examples),
-                                label='Examples from ' + _examples_source(examples))
-            with gr.Column():
-                label = gr.Label(num_top_classes=k, label=label_title, elem_id='top5')
-                status = gr.Markdown(elem_id='status')
-                with gr.Row():
-                    overlay = gr.Image(label='Grad-CAM', format='png', interactive=False, elem_id='gradcam')
-                    seen = gr.Image(label='What the model saw (32x32)', format='png', interactive=False, elem_id='seen')
+            layer = gr.Dropdown(predictor.layers, value=predictor.default_layer, label='Grad-CAM layer',
+                                elem_id='layer')
+            opacity = gr.Slider(0, 1, value=0.5, step=0.05, label='Heat map opacity', elem_id='opacity')
+        with gr.Tab('Explain an image', id='explain'):
+            with gr.Row():
+                with gr.Column():
+                    image = gr.Image(type='filepath', image_mode=None, sources=['upload', 'clipboard', 'webcam'],
+                                     label='Your image', height=300, elem_id='input-image')
+                    cam_class = gr.Dropdown([TOP_CLASS] + predictor.classes, value=TOP_CLASS,
+                                            label='Grad-CAM for class', elem_id='cam-class')
+                    top_k = gr.Slider(1, kmax, value=min(k, kmax), step=1, label='Top classes', elem_id='top-k')
+                    button = gr.Button('Classify', variant='primary', elem_id='classify')
+                    if examples:
+                        gr.Examples(examples, inputs=image, examples_per_page=len(examples),
+                                    label='Examples from ' + examples_source(examples))
+                with gr.Column():
+                    label = gr.Label(num_top_classes=kmax, label=label_title, elem_id='top5')
+                    status = gr.Markdown(elem_id='status')
+                    with gr.Row():
+                        overlay = gr.Image(label='Grad-CAM', format='png', interactive=False, elem_id='gradcam')
+                        seen = gr.Image(label='What the model saw (32x32)', format='png', interactive=False,
+                                        elem_id='seen')
+        with gr.Tab('Mistakes', id='mistakes') as tab:
+            with gr.Row():
+                n_wrong = gr.Slider(1, MAX_MISTAKES, value=12, step=1, label='Mistakes to show', elem_id='n-mistakes')
+                show = gr.Button('Show the most confident mistakes', elem_id='show-mistakes')
+            wrong_status = gr.Markdown(elem_id='mistakes-status')
+            gallery = gr.Gallery(label='Most confident mistakes, with the Grad-CAM of the predicted class', columns=6,
+                                 format='png', interactive=False, elem_id='mistakes')
         outs = [label, overlay, seen, status]
-        common = dict(inputs=[image, cam_class], outputs=outs, preprocess=False, concurrency_id='model',
-                      concurrency_limit=2)
+        common = dict(inputs=[image, cam_class, top_k, layer, opacity], outputs=outs, preprocess=False,
+                      concurrency_id='model', concurrency_limit=2)
         button.click(run, api_name='predict', **common)
-        image.change(run_if_any, api_visibility='private', **common)
-        cam_class.change(run_if_any, api_visibility='private', **common)
+        for control in (image, cam_class, top_k, layer, opacity):
+            control.change(run_if_any, api_visibility='private', **common)
+        wrong = dict(inputs=[n_wrong, layer, opacity], outputs=[gallery, wrong_status], preprocess=False,
+                     concurrency_id='model', concurrency_limit=2)
+        show.click(mistakes, api_name='mistakes', **wrong)
+        tab.select(mistakes, api_visibility='private', **wrong)
     demo.queue(max_size=128)
     return demo
 
@@ -392,7 +473,7 @@ def export_space(checkpoint:str|Path, # a trained checkpoint (any layout load_ch
     (out / 'app.py').write_text(SPACE_APP)
     (out / 'requirements.txt').write_text('\n'.join(_requirements()) + '\n')
     note = f"\n**{predictor.note}.**\n" if predictor.note else ''
-    source = _examples_source(ex)
+    source = examples_source(ex)
     facts = ', '.join(f'{k} {v}' for k, v in predictor.info.items() if k != 'checkpoint') or 'weights only'
     (out / 'README.md').write_text(f"""---
 title: {title}
@@ -411,8 +492,9 @@ short_description: CIFAR-100 top-5 predictions with Grad-CAM
 # {title}
 
 A CIFAR ResNet-18 trained from scratch on CIFAR-100 (32x32 images, 100 classes). Upload, paste or photograph a
-picture: the app shows the 5 most likely classes, a Grad-CAM heat map of where the network found the evidence for
-a class, and the 32x32 image the network actually saw.
+picture: the app shows the most likely classes (1 to 10), a Grad-CAM heat map of where, at the conv layer you
+choose and with the opacity you set, the network found the evidence for a class, and the 32x32 image the network
+actually saw. Its *Mistakes* tab needs the test set on disk, which this Space does not hold: it says so.
 {note}
 - `model.pt`: the checkpoint ({facts});
   it is larger than 10 MB for the full model, so push it with Git LFS (`git lfs track "*.pt"`).
@@ -428,7 +510,7 @@ def demo_command(checkpoint:str|None=None, # trained checkpoint, e.g. runs/refer
                  host:str='127.0.0.1',     # interface to bind: 127.0.0.1 is this machine only; 0.0.0.0 the network
                  port:int|None=None,       # port (default: $GRADIO_SERVER_PORT or the first free one from 7860)
                  share:bool=False,         # also create a public gradio.live link (needs internet)
-                 data_dir:str|None=None,   # the example images' folder (default: the checkpoint's dataset's)
+                 data_dir:str|None=None,   # the test set's folder: examples, mistakes (default: the dataset's)
                  device:str='auto',        # auto (CUDA when available), cpu, cuda, cuda:1, ...
                  untrained:bool=False,     # run without a checkpoint, with random weights (says so everywhere)
                  space:str|None=None,      # write a Hugging Face Space for the checkpoint here instead of serving

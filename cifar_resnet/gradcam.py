@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .core import eval_mode, capture_outputs
+from .core import eval_mode
 from .cli import cli_parser, run_cli, check_out_dir, resolve_device, resolve_checkpoint, resolve_data
 from .plots import mosaic, prediction_label
 from .model import unwrap_model
@@ -178,6 +178,17 @@ def _cam_weights(act, grad, method):
     return w
 
 # %% ../nbs/06_gradcam.ipynb #4bec60e8
+def _record_from(layer, outs):
+    "A forward hook on layer: its output becomes a leaf that needs grad, and the pass is recorded from there on."
+    def hook(module, inputs, out):
+        outs.append(out)
+        if not isinstance(out, torch.Tensor) or not out.is_floating_point():
+            return None
+        torch.set_grad_enabled(True)   # the layers after this one; grad_cam's no_grad block restores the mode
+        outs[-1] = out.detach().requires_grad_(True)
+        return outs[-1].clone()        # in-place ops after the layer change the copy, not the activation
+    return layer.register_forward_hook(hook)
+
 def grad_cam(model:nn.Module,  # a network (DDP/DataParallel/torch.compile wrappers are removed)
              x:torch.Tensor,   # normalised images (B, C, H, W), moved to the model's device
              target_layer:str|nn.Module|None=None, # layer: module, dotted name, or None for layer4[-1].conv2
@@ -189,17 +200,22 @@ def grad_cam(model:nn.Module,  # a network (DDP/DataParallel/torch.compile wrapp
     _check_images(x, net)
     name, layer = resolve_layer(net, target_layer)
     x = x.detach().to(_model_device(net, x.device))
-    with eval_mode(net), capture_outputs({name: layer}) as outs, torch.inference_mode(False), torch.enable_grad():
-        logits = net(x.clone().requires_grad_(True))  # an input that needs grad: works with frozen parameters too
-        if len(outs[name]) != 1:
-            raise ValueError(f"Layer {name!r} ran {len(outs[name])} times in one forward pass; Grad-CAM needs a "
-                             "layer that runs once.")
-        act = outs[name][0]
-        if not isinstance(act, torch.Tensor) or act.ndim != 4:
-            raise ValueError(f"Layer {name!r} does not output a (B, C, H, W) feature map; pick a conv layer, "
-                             f"e.g. {conv_layer_names(net)[-1]!r}.")
-        cls = _check_classes(classes, logits)
-        grad, = torch.autograd.grad(logits.gather(1, cls[:, None]).sum(), act)
+    outs = []
+    hook = _record_from(layer, outs)
+    try:   # no graph before the layer (as cheap as inference up to it); a leaf from its output on: frozen weights work
+        with eval_mode(net), torch.inference_mode(False), torch.no_grad():
+            logits = net(x)
+            if len(outs) != 1:
+                raise ValueError(f"Layer {name!r} ran {len(outs)} times in one forward pass; Grad-CAM needs a "
+                                 "layer that runs once.")
+            act = outs[0]
+            if not isinstance(act, torch.Tensor) or act.ndim != 4:
+                raise ValueError(f"Layer {name!r} does not output a (B, C, H, W) feature map; pick a conv layer, "
+                                 f"e.g. {conv_layer_names(net)[-1]!r}.")
+            cls = _check_classes(classes, logits)
+            grad, = torch.autograd.grad(logits.gather(1, cls[:, None]).sum(), act)
+    finally:
+        hook.remove()
     with torch.autocast(x.device.type, enabled=False):
         act, grad = act.detach().float(), grad.float()
         cam = (_cam_weights(act, grad, method)[:, :, None, None] * act).sum(1).clamp(min=0)

@@ -4,14 +4,16 @@
 
 # %% ../nbs/15_images.ipynb #7e5ef38e
 from __future__ import annotations
-import io, re
+import atexit, base64, io, re, shutil, tempfile
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+from .data import DATASETS, load_cifar100, make_synthetic_cifar100
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'MIN_SIDE', 'CIFAR_SIZE', 'ImageError', 'open_image', 'to_rgb', 'to_cifar']
+__all__ = ['MAX_PIXELS', 'MIN_SIDE', 'CIFAR_SIZE', 'ImageError', 'open_image', 'to_rgb', 'to_cifar', 'payload_source',
+           'cam_overlay', 'example_images', 'examples_source']
 
 # %% ../nbs/15_images.ipynb #f5b7e9f2
 MAX_PIXELS = 40_000_000  # largest image accepted (8000x5000); its size is checked before decoding
@@ -161,3 +163,58 @@ def to_cifar(img,                  # PIL image, path, bytes, HWC NumPy array or 
     if im.size != (size, size):
         im = im.resize((size, size), Image.BILINEAR)
     return np.asarray(im, dtype=np.uint8).copy()
+
+# %% ../nbs/15_images.ipynb #1356223f
+def payload_source(payload): # what Gradio sends for an image: a path, a dict with a path or a data URL, or None
+    "The file (path or bytes) inside a Gradio image payload; None when there is none."
+    if isinstance(payload, (str, Path)) or payload is None:
+        return payload or None
+    if not isinstance(payload, dict):
+        return None
+    url = payload.get('url') or ''
+    if payload.get('path') or not url.startswith('data:'):
+        return payload.get('path') or None
+    try:
+        return base64.b64decode(url.split(',', 1)[1], validate=True)
+    except Exception:
+        raise ImageError("The pasted image data is not valid base64: paste or upload the picture again.") from None
+
+# %% ../nbs/15_images.ipynb #795eeb6f
+def cam_overlay(image:np.ndarray,  # (H, W, 3) uint8: the picture the model saw
+                heat:np.ndarray,   # (H, W) Grad-CAM map in [0, 1]
+                scale:int=8,       # enlargement (32x32 -> 256x256 by default)
+                alpha:float=0.5,   # weight of the heat map
+                cmap:str='jet'):   # matplotlib colour map
+    "`cam_panels`' overlay as uint8 (H*scale, W*scale, 3): the picture enlarged (nearest), the map (bilinear) over it."
+    from cifar_resnet.gradcam import cam_panels
+    panels = cam_panels(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1), torch.as_tensor(heat),
+                        scale=scale, alpha=alpha, cmap=cmap)
+    return (panels.overlay.clip(0, 1) * 255).round().astype(np.uint8)
+
+# %% ../nbs/15_images.ipynb #c24df0b0
+def example_images(data_dir:str|Path='data', # folder holding cifar-100-python/ (CIFAR-100 or an offline set)
+                   n:int=8,                  # how many images (each from another class)
+                   out_dir:str|Path|None=None): # where to write the PNGs (default: a temporary folder, gone at exit)
+    "Write `n` test images of different classes as PNG files; returns their paths."
+    try:
+        data = load_cifar100(data_dir, download=False)
+    except (FileNotFoundError, ValueError):
+        with tempfile.TemporaryDirectory(prefix='cifar_resnet_synthetic_') as d:
+            data = load_cifar100(make_synthetic_cifar100(d, n_train=100, n_test=100), download=False)
+    if out_dir is None:
+        out_dir = tempfile.mkdtemp(prefix='cifar_resnet_examples_')
+        atexit.register(shutil.rmtree, out_dir, True)        # the server's lifetime: gone when the process ends
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, labels, k = [], data.test_y.tolist(), len(data.classes)
+    for c in [c for c in range(0, k, max(1, k // n)) if c in labels][:n]:
+        p = out / f'{data.dataset}_{len(paths):02d}_{data.classes[c]}.png'
+        Image.fromarray(data.test_x[labels.index(c)].permute(1, 2, 0).numpy()).save(p)
+        paths.append(p)
+    return paths
+
+# %% ../nbs/15_images.ipynb #aaff6a46
+def examples_source(paths:list): # example image paths, named as example_images names them
+    "Where example images (named `<dataset>_NN_<class>.png`) come from, in words."
+    ds = Path(paths[0]).name.split('_')[0] if paths else 'cifar100'
+    return 'the CIFAR-100 test set' if ds not in DATASETS or ds == 'cifar100' else f"the test set of {DATASETS[ds]}"
