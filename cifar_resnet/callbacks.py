@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_callbacks.ipynb #de53a7c9
 from __future__ import annotations
-import math, inspect
+import math, inspect, time
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -246,6 +246,13 @@ def _summary_writer():
                          "(or pip install tensorboard).") from None
     return SummaryWriter
 
+def _sorts_last(logdir):
+    "Wait (under a second) until a new event file's name, stamped to the second, sorts after every one in logdir."
+    stamps = [int(p.name.split('.')[3]) for p in Path(logdir).glob('events.out.tfevents.*')
+              if p.name.split('.')[3].isdigit()]
+    while stamps and time.time() < max(stamps) + 1:   # TensorBoard reads the files in name order: the resumed run's last
+        time.sleep(0.05)
+
 class TensorBoardLogger(Callback):
     "TensorBoard events: every epoch's scalars; every every epochs augmented images and a Grad-CAM panel."
     order = 58   # before last.pt (60): whatever a crash leaves past last.pt, the resumed run purges and rewrites
@@ -259,6 +266,7 @@ class TensorBoardLogger(Callback):
         self.writer_class = _summary_writer()
 
     def before_fit(self, s):
+        _sorts_last(self.logdir)
         self.w = self.writer_class(str(self.logdir), purge_step=s.epoch + 1)   # events past last.pt are dropped
 
     def after_epoch(self, s):
