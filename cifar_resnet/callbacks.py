@@ -250,7 +250,7 @@ def _sorts_last(logdir):
     "Wait (under a second) until a new event file's name, stamped to the second, sorts after every one in logdir."
     stamps = [int(p.name.split('.')[3]) for p in Path(logdir).glob('events.out.tfevents.*')
               if p.name.split('.')[3].isdigit()]
-    while stamps and time.time() < max(stamps) + 1:   # TensorBoard reads the files in name order: the resumed run's last
+    while stamps and time.time() < max(stamps) + 1:   # TensorBoard reads files in name order: the resumed run's last
         time.sleep(0.05)
 
 class TensorBoardLogger(Callback):
