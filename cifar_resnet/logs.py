@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['history_markdown', 'write_logs', 'plot_history', 'read_log', 'plot_logs']
+__all__ = ['history_markdown', 'write_logs', 'plot_history', 'read_log', 'metric_panels', 'plot_logs']
 
 # %% ../nbs/12_logs.ipynb #9168bac8
 _MD_COLS = [('Epoch', 'epoch', '{:d}'), ('Train Loss', 'train_loss', '{:.4f}'),
@@ -164,6 +164,25 @@ def _check_selection(logs, runs, metrics):
         if m not in known:
             raise ValueError(f"Unknown metric {m!r}: the logs have {sorted(known - {'epoch'})}.")
 
+def metric_panels(metrics:list, # the columns to draw, one panel each
+                  ncols:int=2,  # panels per row
+                  dpi:int=100): # resolution: a panel is 4.4 x 3 inches, 440 x 300 pixels at 100 dpi
+    "A figure of one titled panel per metric (integer epochs, a grid, room for a legend above) and those panels."
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+    nc = min(ncols, len(metrics))
+    nr = -(-len(metrics) // nc)
+    fig, axs = plt.subplots(nr, nc, figsize=(4.4 * nc, 3.0 * nr + 0.4), dpi=dpi, squeeze=False, layout='constrained')
+    for ax, m in zip(axs.flat, metrics):
+        ax.set_title(m, fontsize=11)
+        ax.set_xlabel('epoch', fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in axs.flat[len(metrics):]:
+        fig.delaxes(ax)
+    return fig, list(axs.flat[:len(metrics)])
+
 def plot_logs(logs:dict,             # run name -> rows (from read_log)
               runs=None,             # which runs to draw (default: all)
               metrics=('test_acc',), # which columns to draw, one panel each
@@ -172,27 +191,17 @@ def plot_logs(logs:dict,             # run name -> rows (from read_log)
               ncols:int=2):          # panels per row
     "One panel per metric and one line per run, integer epochs, one legend above; a message when nothing is selected."
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
     runs, metrics = list(logs) if runs is None else list(runs), list(metrics)
     _check_selection(logs, runs, metrics)
     why = _nothing_to_plot(logs, runs, metrics, epochs)
     if why:
         return _message_figure(why, dpi)
     colour = {r: f'C{i % 10}' for i, r in enumerate(logs)}            # a run keeps its colour whatever is selected
-    nc = min(ncols, len(metrics))
-    nr = -(-len(metrics) // nc)
-    fig, axs = plt.subplots(nr, nc, figsize=(4.4 * nc, 3.0 * nr + 0.4), dpi=dpi, squeeze=False, layout='constrained')
-    for ax, m in zip(axs.flat, metrics):
+    fig, axs = metric_panels(metrics, ncols, dpi)
+    for ax, m in zip(axs, metrics):
         for r in runs:
             x, y = _log_points(logs[r], m, epochs)
             ax.plot(x, y, color=colour[r], marker='o' if len(x) < 30 else None, ms=3, label=r)
-        ax.set_title(m, fontsize=11)
-        ax.set_xlabel('epoch', fontsize=10)
-        ax.tick_params(labelsize=9)
-        ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for ax in axs.flat[len(metrics):]:
-        fig.delaxes(ax)
     fig.legend(handles=[plt.Line2D([], [], color=colour[r], marker='o', ms=3, label=r) for r in runs],
                loc='outside upper center', ncols=min(len(runs), 4), fontsize=10, frameon=False)
     return fig

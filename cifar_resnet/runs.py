@@ -14,7 +14,7 @@ from .cli import check_out_dir, run_cli
 from .data import DATASETS
 from .config import config_diff, RESUMABLE_CHANGES
 from .metrics import dump_json
-from .logs import read_log, _message_figure
+from .logs import read_log, metric_panels, _message_figure
 
 # %% auto #0
 __all__ = ['betainc', 't_sf', 't_cdf', 't_ppf', 'mean_ci', 'welch_test', 'RunLog', 'read_run', 'RunGroup', 'RunsSummary',
@@ -390,7 +390,6 @@ def plot_groups(groups:dict,           # group name -> the per-epoch rows (read_
     "One panel per metric; per group the mean of its runs as a line, in a band from the lowest to the highest run."
     import textwrap
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
     shown, metrics = list(groups) if shown is None else list(shown), list(metrics)
     known = {k for runs in groups.values() for rows in runs for r in rows for k in r}
     for g in shown:
@@ -404,19 +403,11 @@ def plot_groups(groups:dict,           # group name -> the per-epoch rows (read_
     if why:
         return _message_figure(why, dpi)
     colour = {g: f'C{i % 10}' for i, g in enumerate(groups)}          # a group keeps its colour whatever is shown
-    nc = min(ncols, len(metrics))
-    nr = -(-len(metrics) // nc)
-    fig, axs = plt.subplots(nr, nc, figsize=(4.4 * nc, 3.0 * nr + 0.4), dpi=dpi, squeeze=False, layout='constrained')
-    for ax, m in zip(axs.flat, metrics):
+    fig, axs = metric_panels(metrics, ncols, dpi)
+    for ax, m in zip(axs, metrics):
         for g in shown:
             _draw_band(ax, bands[g, m], colour[g], g)
-        ax.set_title(m, fontsize=11)
-        ax.set_xlabel('epoch', fontsize=10)
-        ax.tick_params(labelsize=9)
-        ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for ax in axs.flat[len(metrics):]:
-        fig.delaxes(ax)
+    nc = min(ncols, len(metrics))
     handles = [plt.Line2D([], [], color=colour[g], marker='o', ms=3, label=f'{g} ({len(groups[g])} runs)')
                for g in shown]
     width = int(4.4 * nc * 72 / (10 * 0.55))                           # characters of a title across the panels
